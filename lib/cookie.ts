@@ -1,0 +1,79 @@
+// Reading our cookie from the Cookie header, and writing Set-Cookie for it.
+import { fastifyCookie } from '@fastify/cookie'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { CookieConfig } from './options.js'
+import { TooLargeError } from './errors.js'
+
+/** Browsers keep at most 4096 bytes of name, value and attributes per cookie. */
+export const MAX_SET_COOKIE_BYTES = 4096
+
+/**
+ * Every value sent under `name`, in header order. A sibling subdomain can plant a
+ * second cookie with the same name, so a first-match parser would let it choose.
+ */
+export function readCookies (header: string, name: string): string[] {
+  const found: string[] = []
+  let start = 0
+  while (start < header.length) {
+    let end = header.indexOf(';', start)
+    if (end === -1) end = header.length
+    const eq = header.indexOf('=', start)
+    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
+      found.push(decode(header.slice(eq + 1, end).trim()))
+    }
+    start = end + 1
+  }
+  return found
+}
+
+function decode (value: string): string {
+  if (!value.includes('%')) return value
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
+// @fastify/cookie's serializer needs its module loaded, which happens when the
+// plugin is registered. Registering it in a child context loads it without
+// decorating the app, so the app may still register @fastify/cookie itself,
+// before or after this plugin.
+export async function loadSerializer (fastify: FastifyInstance): Promise<void> {
+  await fastify.register(async function sessionCookieLoader (child) {
+    await child.register(fastifyCookie, { hook: false })
+  })
+}
+
+const asIs = (value: string): string => value
+
+export function serializeCookie (name: string, value: string, maxAge: number, cookie: CookieConfig): string {
+  const header = fastifyCookie.serialize(name, value, {
+    encode: asIs,
+    maxAge,
+    ...(maxAge === 0 ? { expires: new Date(0) } : {}),
+    path: cookie.path,
+    domain: cookie.domain,
+    secure: cookie.secure,
+    httpOnly: cookie.httpOnly,
+    sameSite: cookie.sameSite
+  })
+  const bytes = Buffer.byteLength(header, 'utf8')
+  if (bytes > MAX_SET_COOKIE_BYTES) {
+    throw new TooLargeError(`the session cookie would be ${bytes} bytes, over the ${MAX_SET_COOKIE_BYTES} a browser keeps; use a shorter user id`)
+  }
+  return header
+}
+
+/** Sets our cookie, replacing one set earlier in the same response, so at most one goes out. */
+export function writeCookie (reply: FastifyReply, name: string, header: string): void {
+  const existing = reply.getHeader('set-cookie')
+  if (existing === undefined) {
+    reply.header('set-cookie', header)
+  } else {
+    const others = (Array.isArray(existing) ? existing : [String(existing)]).filter((c) => !c.startsWith(name + '='))
+    reply.removeHeader('set-cookie')
+    reply.header('set-cookie', [...others, header])
+  }
+  if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
+}

@@ -1,0 +1,18 @@
+import createError from '@fastify/error'
+
+const PREFIX = 'fastify-dbbasic-sessions: %s'
+
+/** A plugin option (or a standalone API option) breaks its rule. Thrown at register/ready. */
+export const InvalidOptionError = createError('FST_DBBASIC_SESSIONS_INVALID_OPTION', PREFIX, 500, TypeError)
+
+/** No secret was given and SECRET_KEY is not set. */
+export const NoSecretError = createError('FST_DBBASIC_SESSIONS_NO_SECRET', PREFIX, 500)
+
+/** createSession was given a user id that is not a non-empty string or a safe integer. */
+export const InvalidUserIdError = createError('FST_DBBASIC_SESSIONS_INVALID_USER_ID', PREFIX, 500, TypeError)
+
+/** The token, or the Set-Cookie header carrying it, would not fit in a cookie. */
+export const TooLargeError = createError('FST_DBBASIC_SESSIONS_TOO_LARGE', PREFIX, 500, RangeError)
+
+/** Sent by requireSession; the message reaches clients, so it names no library. */
+export const UnauthorizedError = createError('FST_DBBASIC_SESSIONS_UNAUTHORIZED', 'No valid session', 401)

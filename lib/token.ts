@@ -1,0 +1,110 @@
+// The dbbasic-sessions 3.0.0 wire format: base64url(json) "." hex(HMAC-SHA256).
+// Pure and synchronous: no Fastify, no clock, no environment.
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
+
+/** Longer inputs are refused before any hashing: no cookie can hold more. */
+export const MAX_TOKEN_LENGTH = 4096
+
+export type Keys = readonly KeyObject[]
+
+export interface Verified {
+  userId: string
+  expires: number
+  /** The login time carried by the token, or null when it has none (the reference never writes one). */
+  iat: number | null
+  /** Position in the key list of the secret that verified the token (0 = the signing one). */
+  keyIndex: number
+}
+
+export type Failure = 'malformed' | 'bad signature' | 'expired'
+
+// The secret string is the key as UTF-8 text, as the reference uses it.
+export function toKeys (secrets: readonly string[]): KeyObject[] {
+  return secrets.map((s) => createSecretKey(Buffer.from(s, 'utf8')))
+}
+
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+const SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'
+}
+
+/**
+ * A JSON string literal exactly as Python's json.dumps writes it (ensure_ascii):
+ * everything outside printable ASCII as lower-case \uXXXX, one escape per UTF-16
+ * unit, so astral characters become surrogate pairs and lone surrogates survive.
+ */
+export function pyJsonString (s: string): string {
+  if (PLAIN.test(s)) return '"' + s + '"'
+  let out = '"'
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]
+    const code = s.charCodeAt(i)
+    if (code >= 0x20 && code < 0x7f && ch !== '"' && ch !== '\\') {
+      out += ch
+    } else {
+      out += SHORT_ESCAPES[ch] ?? '\\u' + code.toString(16).padStart(4, '0')
+    }
+  }
+  return out + '"'
+}
+
+function sign (payload: string, key: KeyObject): Buffer {
+  return createHmac('sha256', key).update(payload, 'latin1').digest()
+}
+
+/** Makes a token. `iat` is appended after `expires` only when given, so without it tokens match the reference byte for byte. */
+export function encodeToken (userId: string, expires: number, key: KeyObject, iat?: number): string {
+  let json = '{"user_id": ' + pyJsonString(userId) + ', "expires": ' + expires
+  if (iat !== undefined) json += ', "iat": ' + iat
+  json += '}'
+  // Python's urlsafe_b64encode keeps the '=' padding; Node's 'base64url' drops it.
+  const payload = Buffer.from(json, 'latin1').toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
+  return payload + '.' + sign(payload, key).toString('hex')
+}
+
+const PAYLOAD = /^[A-Za-z0-9_-]+={0,2}$/
+const SIGNATURE = /^[0-9a-f]{64}$/
+
+/**
+ * Checks a token. Returns what it carries, or why it was refused. Never throws.
+ * The HMAC is checked over the payload text exactly as received; nothing is
+ * decoded before it matches.
+ */
+export function verifyToken (token: unknown, keys: Keys, nowSeconds: number): Verified | Failure {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return 'malformed'
+  const dot = token.indexOf('.')
+  if (dot < 1 || token.length - dot - 1 !== 64) return 'malformed'
+  const payload = token.slice(0, dot)
+  const signature = token.slice(dot + 1)
+  // Both checks bound what reaches the HMAC to the characters the format allows,
+  // so no text is re-encoded on its way to the hash.
+  if (!SIGNATURE.test(signature) || !PAYLOAD.test(payload)) return 'malformed'
+
+  const received = Buffer.from(signature, 'hex')
+  let keyIndex = -1
+  for (let i = 0; i < keys.length; i++) {
+    if (timingSafeEqual(sign(payload, keys[i]), received)) {
+      keyIndex = i
+      break
+    }
+  }
+  if (keyIndex === -1) return 'bad signature'
+
+  let data: unknown
+  try {
+    data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+  } catch {
+    return 'malformed'
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'malformed'
+  const { user_id: userId, expires, iat } = data as Record<string, unknown>
+  if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
+  if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
+  if (expires <= nowSeconds) return 'expired'
+  return {
+    userId,
+    expires,
+    iat: typeof iat === 'number' && Number.isFinite(iat) ? iat : null,
+    keyIndex
+  }
+}

@@ -1,0 +1,73 @@
+// Shared by the tests; not a test itself (.taprc includes only *.test.ts).
+import { readFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
+import sessions from '../lib/index.js'
+
+export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
+export const OTHER_SECRET = 'another-secret-0123456789abcdef0123456789ab'
+/** 2025-11-26T00:00:00Z, the vectors' creation time, in milliseconds. */
+export const T0 = 1764115200000
+
+export interface Vectors {
+  create: Array<{ secret: string, user_id: string | number, now: number, ttl: number, token: string }>
+  verify: Array<{ secret: string, token: string, now: number, case: string, expect: string | null, note?: string }>
+}
+export const vectors: Vectors = JSON.parse(readFileSync(new URL('./fixtures/dbbasic-sessions-3.0.0.json', import.meta.url), 'utf8'))
+
+/** A clock the test moves by hand. */
+export function clock (start = T0): { now: () => number, set: (ms: number) => void, advance: (seconds: number) => void } {
+  let current = start
+  return {
+    now: () => current,
+    set: (ms) => { current = ms },
+    advance: (seconds) => { current += seconds * 1000 }
+  }
+}
+
+/** Every log line the app writes, at every level, as raw text and parsed. */
+export class LogCapture extends Writable {
+  lines: string[] = []
+  override _write (chunk: Buffer, _enc: string, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''))
+    done()
+  }
+
+  get records (): Array<Record<string, unknown>> {
+    return this.lines.map((l) => JSON.parse(l))
+  }
+
+  get text (): string {
+    return this.lines.join('\n')
+  }
+}
+
+/**
+ * An app with the plugin and the routes the tests use: /whoami (the session as the
+ * route sees it), /login (form of a user id), /logout, /private (requireSession).
+ */
+export async function buildApp (options: FastifyDbbasicSessionsOptions = {}, logs?: LogCapture): Promise<FastifyInstance> {
+  const app = Fastify(logs === undefined ? {} : { logger: { level: 'trace', stream: logs } })
+  await app.register(sessions, { secret: SECRET, now: () => T0, ...options })
+  app.get('/whoami', async (request) => request.session)
+  app.post<{ Querystring: { user: string, ttl?: number } }>('/login', async (request, reply) => {
+    const token = reply.createSession(request.query.user, request.query.ttl === undefined ? undefined : { ttl: Number(request.query.ttl) })
+    return { token }
+  })
+  app.post('/logout', async (_request, reply) => reply.destroySession().send({ ok: true }))
+  app.get('/private', { preHandler: app.requireSession }, async (request) => ({ userId: request.session.userId }))
+  await app.ready()
+  return app
+}
+
+/** The value of the one Set-Cookie header a response carries for `name`, split into value and attributes. */
+export function sessionCookie (headers: Record<string, unknown>, name = 'session'): { value: string, attributes: string[], raw: string } | undefined {
+  const all = headers['set-cookie']
+  const list = all === undefined ? [] : Array.isArray(all) ? all : [String(all)]
+  const ours = list.filter((c: string) => c.startsWith(name + '='))
+  if (ours.length === 0) return undefined
+  if (ours.length > 1) throw new Error(`${ours.length} Set-Cookie headers for ${name}`)
+  const [pair, ...attributes] = ours[0].split('; ')
+  return { value: pair.slice(name.length + 1), attributes, raw: ours[0] }
+}
