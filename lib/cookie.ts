@@ -36,10 +36,11 @@ function decode (value: string): string {
 }
 
 // @fastify/cookie's serializer needs its module loaded, which happens when the
-// plugin is registered. Registering it in a child context loads it without
-// decorating the app, so the app may still register @fastify/cookie itself,
-// before or after this plugin.
+// plugin is registered. Unless the app already did, registering it in a child
+// context loads it without decorating the app, so the app may still register
+// @fastify/cookie itself after this plugin.
 export async function loadSerializer (fastify: FastifyInstance): Promise<void> {
+  if (fastify.hasDecorator('serializeCookie')) return
   await fastify.register(async function sessionCookieLoader (child) {
     await child.register(fastifyCookie, { hook: false })
   })

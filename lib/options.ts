@@ -93,10 +93,12 @@ const validateCreate = ajv.compile(createSchema)
 const validateGet = ajv.compile(getSchema)
 const validateReply = ajv.compile(replySchema)
 
-function shown (value: unknown): string {
+/** A short, safe description of a wrong value for an error message. Never used for secrets. */
+export function shown (value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`
+  if (Array.isArray(value)) return 'an array'
+  return (typeof value === 'object' ? 'an ' : 'a ') + typeof value
 }
 
 function closest (name: string, known: string[]): string | undefined {

@@ -1,15 +1,14 @@
 // The seed's three functions, for code outside a Fastify request.
 import type * as Contract from '../types/index.js'
 import { InvalidUserIdError, TooLargeError } from './errors.js'
-import { DEFAULT_TTL, checkCreateOptions, checkGetOptions, clockSeconds, resolveKeys } from './options.js'
+import { DEFAULT_TTL, checkCreateOptions, checkGetOptions, clockSeconds, resolveKeys, shown } from './options.js'
 import { MAX_TOKEN_LENGTH, encodeToken, verifyToken, type Keys } from './token.js'
 
 /** The user id as the token carries it: the reference writes str(user_id). */
 export function normalizeUserId (userId: unknown): string {
   if (typeof userId === 'string' && userId.length > 0) return userId
   if ((typeof userId === 'number' && Number.isSafeInteger(userId)) || typeof userId === 'bigint') return String(userId)
-  const got = typeof userId === 'number' ? String(userId) : typeof userId === 'string' ? 'an empty string' : userId === null ? 'null' : `a ${typeof userId}`
-  throw new InvalidUserIdError(`userId must be a non-empty string or a safe integer; got ${got}`)
+  throw new InvalidUserIdError(`userId must be a non-empty string or a safe integer; got ${shown(userId)}`)
 }
 
 export function makeToken (userId: string, expires: number, keys: Keys, iat?: number): string {

@@ -47,7 +47,11 @@ export class LogCapture extends Writable {
  * An app with the plugin and the routes the tests use: /whoami (the session as the
  * route sees it), /login (form of a user id), /logout, /private (requireSession).
  */
-export async function buildApp (options: FastifyDbbasicSessionsOptions = {}, logs?: LogCapture): Promise<FastifyInstance> {
+export async function buildApp (
+  options: FastifyDbbasicSessionsOptions = {},
+  logs?: LogCapture,
+  configure?: (app: FastifyInstance) => void
+): Promise<FastifyInstance> {
   const app = Fastify(logs === undefined ? {} : { logger: { level: 'trace', stream: logs } })
   await app.register(sessions, { secret: SECRET, now: () => T0, ...options })
   app.get('/whoami', async (request) => request.session)
@@ -57,6 +61,7 @@ export async function buildApp (options: FastifyDbbasicSessionsOptions = {}, log
   })
   app.post('/logout', async (_request, reply) => reply.destroySession().send({ ok: true }))
   app.get('/private', { preHandler: app.requireSession }, async (request) => ({ userId: request.session.userId }))
+  configure?.(app)
   await app.ready()
   return app
 }

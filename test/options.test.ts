@@ -1,0 +1,135 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import sessions, { optionsSchema } from '../lib/index.js'
+import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
+import { SECRET, buildApp, sessionCookie } from './helpers.js'
+
+const MAKE_ONE = 'node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
+
+async function registerError (options: unknown): Promise<Error & { code?: string }> {
+  const app = Fastify()
+  app.register(sessions, options as FastifyDbbasicSessionsOptions)
+  try {
+    await app.ready()
+  } catch (err) {
+    return err as Error
+  } finally {
+    await app.close()
+  }
+  throw new Error('register did not reject')
+}
+
+const refused: Array<[string, Record<string, unknown>, string]> = [
+  ['a typo in a name', { ttL: 60 }, 'unknown option "ttL" (did you mean "ttl"?); the options are secret, ttl, cookieName, cookie, now'],
+  ['an unknown name', { store: 'redis' }, 'unknown option "store"; the options are secret, ttl, cookieName, cookie, now'],
+  ['a typo in a cookie attribute', { cookie: { SameSite: 'lax' } }, 'unknown option "cookie.SameSite" (did you mean "cookie.sameSite"?)'],
+  ['a cookie attribute the plugin owns', { cookie: { maxAge: 60 } }, 'unknown option "cookie.maxAge"; the options are cookie.path, cookie.domain, cookie.secure, cookie.httpOnly, cookie.sameSite'],
+  ['ttl of zero', { ttl: 0 }, 'ttl must be an integer number of seconds from 1 to 34560000 (400 days); got 0'],
+  ['ttl over 400 days', { ttl: 34560001 }, 'ttl must be an integer number of seconds from 1 to 34560000 (400 days); got 34560001'],
+  ['a fractional ttl', { ttl: 1.5 }, 'got 1.5'],
+  ['ttl as a string', { ttl: '3600' }, 'ttl must be an integer number of seconds from 1 to 34560000 (400 days); got "3600"'],
+  ['ttl of Infinity', { ttl: Infinity }, 'got Infinity'],
+  ['ttl of NaN', { ttl: NaN }, 'got NaN'],
+  ['an empty cookie name', { cookieName: '' }, 'cookieName must be a cookie name'],
+  ['a cookie name with a space', { cookieName: 'my session' }, 'cookieName must be a cookie name: letters, digits and !#$%&\'*+-.^_`|~ only; got "my session"'],
+  ['a cookie name with "="', { cookieName: 'a=b' }, 'cookieName must be a cookie name'],
+  ['a long wrong value, shown cut short', { cookieName: 'x'.repeat(60) + ' ' }, `got "${'x'.repeat(40)}…"`],
+  ['a relative path', { cookie: { path: 'app' } }, 'cookie.path must be a path that starts with "/" and has no ";" or control characters; got "app"'],
+  ['a path with ";"', { cookie: { path: '/a;b' } }, 'cookie.path must be'],
+  ['a domain with a space', { cookie: { domain: 'example .com' } }, 'cookie.domain must be a domain name: letters, digits, "-" and "."; got "example .com"'],
+  ['secure as a string', { cookie: { secure: 'yes' } }, 'cookie.secure must be true or false; got "yes"'],
+  ['httpOnly as a number', { cookie: { httpOnly: 1 } }, 'cookie.httpOnly must be true or false; got 1'],
+  ['sameSite in the wrong case', { cookie: { sameSite: 'Lax' } }, 'cookie.sameSite must be "lax", "strict" or "none"; got "Lax"'],
+  ['cookie as a string', { cookie: 'secure' }, 'cookie must be an object; got "secure"'],
+  ['now as a number', { now: 5 }, 'now must be a function returning milliseconds since the epoch; got 5'],
+  ['now as an object', { now: { ms: 1 } }, 'now must be a function returning milliseconds since the epoch; got an object'],
+  ['SameSite=None without Secure', { cookie: { sameSite: 'none', secure: false } }, 'cookie.sameSite "none" requires cookie.secure: true'],
+  ['__Host- without Secure', { cookieName: '__Host-session', cookie: { secure: false } }, 'cookieName "__Host-session" requires cookie.secure: true'],
+  ['__Host- with a domain', { cookieName: '__Host-session', cookie: { domain: 'example.com' } }, 'cookieName "__Host-session" requires cookie.path "/" and no cookie.domain'],
+  ['__Host- with another path', { cookieName: '__Host-session', cookie: { path: '/app' } }, 'requires cookie.path "/" and no cookie.domain'],
+  ['__host- in lower case, as browsers match it', { cookieName: '__host-s', cookie: { secure: false } }, 'requires cookie.secure: true'],
+  ['__Secure- without Secure', { cookieName: '__Secure-s', cookie: { secure: false } }, 'cookieName "__Secure-s" requires cookie.secure: true']
+]
+
+for (const [what, options, message] of refused) {
+  t.test(`register rejects ${what}`, async (t) => {
+    const err = await registerError({ secret: SECRET, ...options })
+    t.equal(err.code, 'FST_DBBASIC_SESSIONS_INVALID_OPTION')
+    t.ok(err.message.startsWith('fastify-dbbasic-sessions: '), 'the message is prefixed')
+    t.ok(err.message.includes(message), err.message)
+    t.notOk(err.message.includes(SECRET), 'the secret is not in the message')
+  })
+}
+
+t.test('options that are not an object are refused', async (t) => {
+  const err = await registerError(['secret'])
+  t.equal(err.message, 'fastify-dbbasic-sessions: options must be an object; got an array')
+})
+
+t.test('secrets: each at least 32 bytes, never shown, with a way to make one', async (t) => {
+  const short = 'hunter2-is-not-long-enough'
+  const cases: Array<[unknown, string]> = [
+    [short, 'secret must be a string of at least 32 bytes, or a non-empty array of such strings'],
+    ['', 'secret must be a string of at least 32 bytes'],
+    [[], 'secret must be a string of at least 32 bytes, or a non-empty array of such strings'],
+    [[SECRET, short], 'secret[1] must be a string of at least 32 bytes;'],
+    [[SECRET, 42], 'secret[1] must be a string of at least 32 bytes'],
+    [42, 'secret must be a string of at least 32 bytes, or a non-empty array of such strings']
+  ]
+  for (const [secret, message] of cases) {
+    const err = await registerError({ secret })
+    t.ok(err.message.includes(message), err.message)
+    t.notOk(err.message.includes(short), 'the short secret is not echoed')
+    t.notOk(err.message.includes(SECRET), 'the good secret is not echoed')
+  }
+  const err = await registerError({ secret: short })
+  t.ok(err.message.endsWith(MAKE_ONE), 'says how to make a secret')
+})
+
+t.test('a secret is measured in UTF-8 bytes, as it is used', async (t) => {
+  // 11 characters, 33 bytes: long enough as a key although short as text.
+  const app = await buildApp({ secret: '€'.repeat(11) })
+  t.teardown(() => app.close())
+  const login = await app.inject({ method: 'POST', url: '/login?user=a' })
+  t.equal(login.statusCode, 200)
+  t.ok((await registerError({ secret: '€'.repeat(10) })).message.includes('at least 32 bytes'), '30 bytes are refused')
+})
+
+t.test('SECRET_KEY is the default secret, and there is no built-in one', async (t) => {
+  const saved = process.env.SECRET_KEY
+  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
+
+  delete process.env.SECRET_KEY
+  let err = await registerError({})
+  t.equal(err.code, 'FST_DBBASIC_SESSIONS_NO_SECRET')
+  t.equal(err.message, `fastify-dbbasic-sessions: no secret: pass the secret option or set SECRET_KEY; make one with: ${MAKE_ONE}`)
+  process.env.SECRET_KEY = ''
+  t.equal((await registerError({})).code, 'FST_DBBASIC_SESSIONS_NO_SECRET', 'an empty SECRET_KEY is no secret')
+
+  process.env.SECRET_KEY = 'short-env-secret'
+  err = await registerError({})
+  t.equal(err.message, `fastify-dbbasic-sessions: SECRET_KEY must be at least 32 bytes; make one with: ${MAKE_ONE}`)
+
+  process.env.SECRET_KEY = SECRET
+  const fromEnv = await buildApp({ secret: undefined })
+  t.teardown(() => fromEnv.close())
+  const token = (await fromEnv.inject({ method: 'POST', url: '/login?user=env' })).json().token
+  const explicit = await buildApp({ secret: SECRET })
+  t.teardown(() => explicit.close())
+  t.equal((await explicit.inject({ url: '/whoami', headers: { cookie: `session=${token}` } })).json().userId, 'env',
+    'a token signed with SECRET_KEY verifies with the same secret given explicitly')
+})
+
+t.test('options given as undefined take their defaults', async (t) => {
+  const app = await buildApp({ ttl: undefined, cookieName: undefined, cookie: { path: undefined, sameSite: undefined } })
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'POST', url: '/login?user=a' })
+  t.same(sessionCookie(res.headers)?.attributes, ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax'])
+})
+
+t.test('the schema is exported, and refuses unknown options itself', async (t) => {
+  t.equal(optionsSchema.type, 'object')
+  t.equal(optionsSchema.additionalProperties, false)
+  t.same(Object.keys(optionsSchema.properties), ['secret', 'ttl', 'cookieName', 'cookie', 'now'])
+  t.same(optionsSchema.properties.ttl, { type: 'integer', minimum: 1, maximum: 34560000 })
+})

@@ -1,0 +1,284 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import sessions, { createSession, getSession } from '../lib/index.js'
+import { OTHER_SECRET, SECRET, T0, buildApp, sessionCookie } from './helpers.js'
+
+t.test('login sets one cookie holding the token byte for byte, with the default attributes', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'POST', url: '/login?user=alice' })
+  t.equal(res.statusCode, 200)
+  const { token } = res.json()
+  const cookie = sessionCookie(res.headers)
+  t.equal(cookie?.value, token, 'not percent-encoded: "=" padding is sent as is')
+  t.equal(token, createSession('alice', { secret: SECRET, now: () => T0 }), 'the same token the standalone API (and the reference) makes')
+  t.same(cookie?.attributes, ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax'])
+  t.equal(res.headers['cache-control'], 'no-store')
+})
+
+t.test('the configured name and attributes are used on login and logout', async (t) => {
+  const app = await buildApp({
+    cookieName: 'sid',
+    ttl: 3600,
+    cookie: { path: '/app', domain: 'example.com', secure: false, httpOnly: false, sameSite: 'strict' }
+  })
+  t.teardown(() => app.close())
+  const login = await app.inject({ method: 'POST', url: '/login?user=bob' })
+  t.same(sessionCookie(login.headers, 'sid')?.attributes, ['Max-Age=3600', 'Domain=example.com', 'Path=/app', 'SameSite=Strict'])
+  t.equal(sessionCookie(login.headers, 'session'), undefined)
+  const logout = await app.inject({ method: 'POST', url: '/logout' })
+  t.same(sessionCookie(logout.headers, 'sid'), {
+    value: '',
+    attributes: ['Max-Age=0', 'Domain=example.com', 'Path=/app', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT', 'SameSite=Strict'],
+    raw: 'sid=; Max-Age=0; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Strict'
+  })
+  t.equal(logout.headers['cache-control'], 'no-store')
+})
+
+t.test('SameSite=None is written when asked for, with Secure', async (t) => {
+  const app = await buildApp({ cookieName: '__Host-session', cookie: { sameSite: 'none' } })
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'POST', url: '/login?user=a' })
+  t.same(sessionCookie(res.headers, '__Host-session')?.attributes, ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=None'])
+})
+
+t.test('the cookie sent back signs the user in; the session is read before the route runs', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => app.close())
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=alice' })).json()
+  const res = await app.inject({ url: '/whoami', headers: { cookie: `theme=dark; session=${token}; lang=en` } })
+  t.same(res.json(), { userId: 'alice' })
+  t.equal(res.headers['set-cookie'], undefined, 'reading a session sets no cookie')
+  t.equal(res.headers['cache-control'], undefined, 'and leaves caching to the route')
+  const anonymous = await app.inject({ url: '/whoami', headers: { cookie: 'theme=dark' } })
+  t.same(anonymous.json(), { userId: null })
+})
+
+t.test('a per-login ttl sets both the expiry and Max-Age, and is checked', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'POST', url: '/login?user=a&ttl=60' })
+  t.equal(sessionCookie(res.headers)?.attributes[0], 'Max-Age=60')
+  const { token } = res.json()
+  t.equal(getSession(token, { secret: SECRET, now: () => T0 + 59_000 }), 'a')
+  t.equal(getSession(token, { secret: SECRET, now: () => T0 + 60_000 }), null)
+  const bad = await app.inject({ method: 'POST', url: '/login?user=a&ttl=0' })
+  t.equal(bad.statusCode, 500)
+  t.equal(bad.json().message, 'fastify-dbbasic-sessions: ttl must be an integer number of seconds from 1 to 34560000 (400 days); got 0')
+  t.equal(sessionCookie(bad.headers), undefined, 'no cookie on a refused login')
+})
+
+t.test('reply.createSession accepts integer ids and refuses other values with a TypeError', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET, now: () => T0 })
+  const ids: unknown[] = [42, 9007199254740993n, '', 1.5, NaN, null, undefined, {}, ['a'], true]
+  app.post<{ Body: { i: number } }>('/login', async (request, reply) => {
+    try {
+      reply.createSession(ids[request.body.i] as string)
+      return { userId: request.session.userId }
+    } catch (err) {
+      return { type: (err as Error).constructor.name, isTypeError: err instanceof TypeError, code: (err as { code: string }).code, message: (err as Error).message }
+    }
+  })
+  const answers = []
+  for (let i = 0; i < ids.length; i++) answers.push((await app.inject({ method: 'POST', url: '/login', body: { i } })).json())
+  t.same(answers[0], { userId: '42' })
+  t.same(answers[1], { userId: '9007199254740993' })
+  const expected = ['""', '1.5', 'NaN', 'null', 'undefined', 'an object', 'an array', 'true']
+  for (let i = 2; i < ids.length; i++) {
+    t.match(answers[i], {
+      isTypeError: true,
+      code: 'FST_DBBASIC_SESSIONS_INVALID_USER_ID',
+      message: `fastify-dbbasic-sessions: userId must be a non-empty string or a safe integer; got ${expected[i - 2]}`
+    })
+  }
+})
+
+t.test('a login whose Set-Cookie header would pass 4096 bytes is refused before any header is set', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET })
+  app.post<{ Querystring: { n: number } }>('/login', async (request, reply) => {
+    try {
+      return { token: reply.createSession('x'.repeat(Number(request.query.n))) }
+    } catch (err) {
+      return { code: (err as { code: string }).code, message: (err as Error).message, isRangeError: err instanceof RangeError }
+    }
+  })
+  // 2950 characters make a 4049-character token: it fits a cookie value, not the whole header.
+  const token = createSession('x'.repeat(2950), { secret: SECRET })
+  t.equal(token.length, 4049)
+  const res = await app.inject({ method: 'POST', url: '/login?n=2950' })
+  t.match(res.json(), {
+    code: 'FST_DBBASIC_SESSIONS_TOO_LARGE',
+    isRangeError: true,
+    message: /^fastify-dbbasic-sessions: the session cookie would be 41\d\d bytes, over the 4096 a browser keeps; use a shorter user id$/
+  })
+  t.equal(res.headers['set-cookie'], undefined)
+  t.equal(res.headers['cache-control'], undefined)
+  const fits = await app.inject({ method: 'POST', url: '/login?n=2900' })
+  t.ok(Buffer.byteLength(fits.headers['set-cookie'] as string) <= 4096)
+})
+
+t.test('login and logout update request.session for the hooks that run after the route', async (t) => {
+  const seen: Array<string | null> = []
+  const app = await buildApp({}, undefined, (app) => app.addHook('onResponse', async (request) => { seen.push(request.session.userId) }))
+  t.teardown(() => app.close())
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=carol' })).json()
+  await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `session=${token}` } })
+  t.same(seen, ['carol', null])
+})
+
+t.test('request.session is a fresh object on every request', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET })
+  const objects: object[] = []
+  app.get('/', async (request) => {
+    objects.push(request.session)
+    const before = { ...request.session }
+    ;(request.session as unknown as Record<string, unknown>).leak = 'x'
+    return before
+  })
+  const token = createSession('dave', { secret: SECRET })
+  t.same((await app.inject({ url: '/', headers: { cookie: `session=${token}` } })).json(), { userId: 'dave' })
+  t.same((await app.inject({ url: '/' })).json(), { userId: null }, 'nothing carried over from the last request')
+  t.not(objects[0], objects[1])
+})
+
+t.test('one Set-Cookie for the session per response, the last call winning; other cookies are kept', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET, now: () => T0 })
+  app.post('/twice', async (_request, reply) => {
+    reply.header('set-cookie', 'theme=dark')
+    reply.createSession('first')
+    const token = reply.createSession('second')
+    reply.header('set-cookie', 'lang=en')
+    return { token }
+  })
+  app.post('/in-and-out', async (_request, reply) => {
+    reply.createSession('someone')
+    reply.destroySession()
+    return reply.send({ userId: _request.session.userId })
+  })
+  const twice = await app.inject({ method: 'POST', url: '/twice' })
+  t.equal(sessionCookie(twice.headers)?.value, twice.json().token)
+  t.same((twice.headers['set-cookie'] as string[]).filter((c) => !c.startsWith('session=')), ['theme=dark', 'lang=en'])
+  const inOut = await app.inject({ method: 'POST', url: '/in-and-out' })
+  t.equal(sessionCookie(inOut.headers)?.value, '', 'the clearing cookie replaced the login')
+  t.same(inOut.json(), { userId: null })
+})
+
+t.test('Cache-Control: no-store unless the route set its own', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET })
+  app.post('/before', async (_request, reply) => {
+    reply.header('cache-control', 'private, max-age=60')
+    reply.createSession('a')
+    return 'ok'
+  })
+  app.post('/after', async (_request, reply) => {
+    reply.destroySession()
+    reply.header('cache-control', 'private, max-age=5')
+    return 'ok'
+  })
+  t.equal((await app.inject({ method: 'POST', url: '/before' })).headers['cache-control'], 'private, max-age=60')
+  t.equal((await app.inject({ method: 'POST', url: '/after' })).headers['cache-control'], 'private, max-age=5')
+})
+
+t.test('requireSession answers 401 with Fastify\'s error body, and lets a session through', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => app.close())
+  const denied = await app.inject({ url: '/private' })
+  t.equal(denied.statusCode, 401)
+  t.same(denied.json(), { statusCode: 401, code: 'FST_DBBASIC_SESSIONS_UNAUTHORIZED', error: 'Unauthorized', message: 'No valid session' })
+  const forged = await app.inject({ url: '/private', headers: { cookie: 'session=' + createSession('eve', { secret: OTHER_SECRET }) } })
+  t.equal(forged.statusCode, 401)
+  const token = createSession('erin', { secret: SECRET, now: () => T0 })
+  const allowed = await app.inject({ url: '/private', headers: { cookie: `session=${token}` } })
+  t.equal(allowed.statusCode, 200)
+  t.same(allowed.json(), { userId: 'erin' })
+})
+
+t.test('requireSession can guard a whole scope as a hook', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET })
+  await app.register(async (admin) => {
+    admin.addHook('preHandler', admin.requireSession)
+    admin.get('/admin', async (request) => ({ userId: request.session.userId }))
+  })
+  t.equal((await app.inject({ url: '/admin' })).statusCode, 401)
+  const res = await app.inject({ url: '/admin', headers: { cookie: 'session=' + createSession(7, { secret: SECRET }) } })
+  t.same(res.json(), { userId: '7' })
+})
+
+for (const order of ['before', 'after', 'not at all'] as const) {
+  t.test(`works with @fastify/cookie registered by the app ${order}`, async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    if (order === 'before') await app.register(fastifyCookie)
+    await app.register(sessions, { secret: SECRET, now: () => T0 })
+    if (order === 'after') await app.register(fastifyCookie)
+    app.post('/login', async (request, reply) => {
+      if (order !== 'not at all') reply.setCookie('theme', 'dark')
+      reply.createSession('frank')
+      return { userId: request.session.userId, cookies: request.cookies ?? null }
+    })
+    const token = createSession('frank', { secret: SECRET, now: () => T0 })
+    const res = await app.inject({ method: 'POST', url: '/login', headers: { cookie: `session=${token}; x=1` } })
+    t.equal(res.statusCode, 200)
+    t.equal(sessionCookie(res.headers)?.value, token)
+    if (order === 'not at all') {
+      t.same(res.json(), { userId: 'frank', cookies: null }, 'the plugin does not decorate the app with @fastify/cookie')
+    } else {
+      t.same(res.json(), { userId: 'frank', cookies: { session: token, x: '1' } })
+      t.ok((res.headers['set-cookie'] as string[]).some((c) => c.startsWith('theme=dark')), "the app's own cookie is sent too")
+    }
+  })
+}
+
+t.test('two cookies of the session\'s name: never the planted user when they disagree', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => app.close())
+  const mine = createSession('me', { secret: SECRET, now: () => T0 })
+  const planted = createSession('attacker', { secret: SECRET, now: () => T0 })
+  const who = async (cookie: string): Promise<string | null> => (await app.inject({ url: '/whoami', headers: { cookie } })).json().userId
+  t.equal(await who(`session=garbage; session=${mine}`), 'me', 'an invalid duplicate is ignored')
+  t.equal(await who(`session=${mine}; session=${mine}`), 'me')
+  t.equal(await who(`session=${planted}; session=${mine}`), null, 'two valid users: no session at all')
+  t.equal(await who(`session=${mine}; session=${planted}`), null)
+})
+
+t.test('a percent-encoded token, as some clients send it, still verifies', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => app.close())
+  const token = createSession('gina', { secret: SECRET, now: () => T0 })
+  const res = await app.inject({ url: '/whoami', headers: { cookie: `session=${encodeURIComponent(token)}` } })
+  t.equal(res.json().userId, 'gina')
+  const broken = await app.inject({ url: '/whoami', headers: { cookie: `session=${token}%E0%A4%A` } })
+  t.equal(broken.json().userId, null, 'a broken escape is just a bad value')
+})
+
+t.test('a clock that returns no number is a bug reported as a 500', async (t) => {
+  const app = await buildApp({ now: () => NaN })
+  t.teardown(() => app.close())
+  const res = await app.inject({ url: '/whoami', headers: { cookie: 'session=' + createSession('h', { secret: SECRET }) } })
+  t.equal(res.statusCode, 500)
+  t.equal(res.json().message, 'fastify-dbbasic-sessions: now must return a finite number of milliseconds; got NaN')
+})
+
+t.test('the plugin is registered under its name, for dependency checks', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET })
+  t.ok(app.hasPlugin('fastify-dbbasic-sessions'))
+  t.ok(app.hasRequestDecorator('session'))
+  t.ok(app.hasReplyDecorator('createSession'))
+  t.ok(app.hasReplyDecorator('destroySession'))
+  t.ok(app.hasDecorator('requireSession'))
+})

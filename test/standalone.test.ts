@@ -1,0 +1,90 @@
+import t from 'tap'
+import { createSession, destroySession, getSession } from '../lib/index.js'
+import { OTHER_SECRET, SECRET, T0 } from './helpers.js'
+
+const at = (ms: number) => () => ms
+function thrown (fn: () => unknown): Error & { code?: string } {
+  try {
+    fn()
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('did not throw')
+}
+const payloadOf = (token: string): unknown => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString())
+
+t.test('createSession and getSession round-trip, with a 30-day default ttl', async (t) => {
+  const token = createSession('alice', { secret: SECRET, now: at(T0) })
+  t.same(payloadOf(token), { user_id: 'alice', expires: T0 / 1000 + 2592000 })
+  t.equal(getSession(token, { secret: SECRET, now: at(T0) }), 'alice')
+  t.equal(getSession(token, { secret: SECRET, now: at(T0 + 2592000_000) }), null)
+})
+
+t.test('without `now`, the real clock is used on both sides', async (t) => {
+  const token = createSession('now-user', { secret: SECRET, ttl: 3600 })
+  t.equal(getSession(token, { secret: SECRET }), 'now-user')
+  const expires = (payloadOf(token) as { expires: number }).expires
+  t.ok(Math.abs(expires - (Date.now() / 1000 + 3600)) < 5, 'expires is about an hour from now')
+})
+
+t.test('user ids: strings as they are, integers in decimal, anything else a TypeError', async (t) => {
+  t.equal(getSession(createSession(42, { secret: SECRET }), { secret: SECRET }), '42')
+  t.equal(getSession(createSession(-7, { secret: SECRET }), { secret: SECRET }), '-7')
+  t.equal(getSession(createSession(2n ** 70n, { secret: SECRET }), { secret: SECRET }), '1180591620717411303424')
+  for (const bad of ['', 1.5, 2 ** 53, NaN, Infinity, null, undefined, {}, [], true, Symbol('x')]) {
+    const err = thrown(() => createSession(bad as string, { secret: SECRET }))
+    t.ok(err instanceof TypeError, 'a TypeError')
+    t.equal(err.code, 'FST_DBBASIC_SESSIONS_INVALID_USER_ID')
+  }
+})
+
+t.test('a user id too long for a cookie is refused with a RangeError', async (t) => {
+  const err = thrown(() => createSession('x'.repeat(3100), { secret: SECRET }))
+  t.ok(err instanceof RangeError, 'a RangeError')
+  t.equal(err.code, 'FST_DBBASIC_SESSIONS_TOO_LARGE')
+  t.match(err.message, /^fastify-dbbasic-sessions: the token would be 4\d{3} characters, over the 4096 a cookie holds/)
+  t.equal(getSession(createSession('x'.repeat(2900), { secret: SECRET }), { secret: SECRET }), 'x'.repeat(2900))
+})
+
+t.test('a list of secrets: the first signs, every one verifies', async (t) => {
+  const token = createSession('r', { secret: [OTHER_SECRET, SECRET] })
+  t.equal(getSession(token, { secret: OTHER_SECRET }), 'r')
+  t.equal(getSession(token, { secret: SECRET }), null)
+  t.equal(getSession(createSession('s', { secret: SECRET }), { secret: [OTHER_SECRET, SECRET] }), 's')
+})
+
+t.test('getSession never throws for a token, whatever it is', async (t) => {
+  const values: unknown[] = [undefined, null, 0, -1, 1n, true, {}, [], new Date(), Symbol('x'), () => 1, 'x'.repeat(1e6), '\u0000', '.']
+  for (const value of values) t.equal(getSession(value as string, { secret: SECRET }), null)
+})
+
+t.test('SECRET_KEY is the default secret; without one, or with a short one, a clear error', async (t) => {
+  const saved = process.env.SECRET_KEY
+  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
+  delete process.env.SECRET_KEY
+  const how = 'make one with: node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
+  t.throws(() => createSession('a'), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET', message: `fastify-dbbasic-sessions: no secret: pass the secret option or set SECRET_KEY; ${how}` })
+  t.throws(() => getSession('a.b'), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET' })
+  process.env.SECRET_KEY = 'too-short'
+  t.throws(() => createSession('a'), { message: `fastify-dbbasic-sessions: SECRET_KEY must be at least 32 bytes; ${how}` })
+  process.env.SECRET_KEY = SECRET
+  const token = createSession('env-user')
+  t.equal(getSession(token, { secret: SECRET }), 'env-user', 'signed with SECRET_KEY')
+  t.equal(getSession(token), 'env-user')
+  process.env.SECRET_KEY = OTHER_SECRET
+  t.equal(getSession(token), null, 'a changed SECRET_KEY is read again, not cached')
+})
+
+t.test('options are checked like the plugin\'s', async (t) => {
+  t.throws(() => createSession('a', { secret: SECRET, ttl: 0 }), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /ttl must be an integer number of seconds from 1 to 34560000/ })
+  t.throws(() => createSession('a', { secret: 'short' }), { message: /secret must be a string of at least 32 bytes/ })
+  t.throws(() => createSession('a', { secret: SECRET, cookieName: 'x' } as object), { message: 'fastify-dbbasic-sessions: unknown option "cookieName"; the options are secret, ttl, now' })
+  t.throws(() => getSession('a', { secret: SECRET, ttl: 5 } as object), { message: 'fastify-dbbasic-sessions: unknown option "ttl"; the options are secret, now' })
+  t.throws(() => getSession('a', 'secret' as unknown as object), { message: 'fastify-dbbasic-sessions: options must be an object; got "secret"' })
+  t.throws(() => getSession('a', { secret: SECRET, now: () => Number('x') }), { message: 'fastify-dbbasic-sessions: now must return a finite number of milliseconds; got NaN' })
+})
+
+t.test('destroySession has nothing to do server-side', async (t) => {
+  t.equal(destroySession(createSession('a', { secret: SECRET })), undefined)
+  t.equal(destroySession(), undefined)
+})
