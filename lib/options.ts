@@ -5,12 +5,14 @@ import type {
   CookieOptions, CreateSessionOptions, FastifyDbbasicSessionsOptions, GetSessionOptions, ReplyCreateSessionOptions, Secret
 } from '../types/index.js'
 import { InvalidOptionError, NoSecretError } from './errors.js'
+import type { Policy } from './lifecycle.js'
 import { toKeys, type Keys } from './token.js'
 
 export const MIN_SECRET_BYTES = 32
 /** 400 days: browsers cap a cookie's lifetime there, so a longer session could not be kept. */
 export const MAX_TTL = 34560000
 export const DEFAULT_TTL = 2592000
+export const MAX_CLOCK_TOLERANCE = 300
 const MAKE_ONE = 'make one with: node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
 
 const secretSchema = {
@@ -44,6 +46,10 @@ export const optionsSchema = {
         sameSite: { type: 'string', enum: ['lax', 'strict', 'none'] }
       }
     },
+    rolling: { type: 'boolean' },
+    absoluteTtl: ttlSchema,
+    clockTolerance: { type: 'integer', minimum: 0, maximum: MAX_CLOCK_TOLERANCE },
+    validate: { isFunction: true },
     now: nowSchema
   }
 } as const
@@ -73,6 +79,10 @@ const RULES: Record<string, string> = {
   'cookie.secure': 'true or false',
   'cookie.httpOnly': 'true or false',
   'cookie.sameSite': '"lax", "strict" or "none"',
+  rolling: 'true or false',
+  absoluteTtl: `an integer number of seconds from 1 to ${MAX_TTL} (400 days)`,
+  clockTolerance: `an integer number of seconds from 0 to ${MAX_CLOCK_TOLERANCE}`,
+  validate: 'a function (session, request) returning a boolean or a promise of one',
   now: 'a function returning milliseconds since the epoch'
 }
 
@@ -177,6 +187,8 @@ export interface Config {
   ttl: number
   cookieName: string
   cookie: CookieConfig
+  policy: Policy
+  validate: FastifyDbbasicSessionsOptions['validate']
   now: () => number
 }
 
@@ -197,9 +209,13 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
   const options = defined(given)
   const cookie = defined<CookieOptions>(options.cookie, 'cookie')
   check(validatePlugin, optionsSchema, { ...options, ...(options.cookie === undefined ? {} : { cookie }) })
+  const ttl = options.ttl ?? DEFAULT_TTL
+  if (options.absoluteTtl !== undefined && options.absoluteTtl < ttl) {
+    throw new InvalidOptionError(`absoluteTtl must be at least ttl (${ttl}); got ${options.absoluteTtl}`)
+  }
   const config: Config = {
     keys: resolveKeys(options.secret),
-    ttl: options.ttl ?? DEFAULT_TTL,
+    ttl,
     cookieName: options.cookieName ?? 'session',
     cookie: {
       path: cookie.path ?? '/',
@@ -208,6 +224,14 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
       httpOnly: cookie.httpOnly ?? true,
       sameSite: cookie.sameSite ?? 'lax'
     },
+    policy: {
+      ttl,
+      absoluteTtl: options.absoluteTtl,
+      rolling: options.rolling ?? false,
+      clockTolerance: options.clockTolerance ?? 0,
+      withIat: options.rolling === true || options.absoluteTtl !== undefined || options.validate !== undefined
+    },
+    validate: options.validate,
     now: options.now ?? Date.now
   }
   checkCookieRules(config.cookieName, config.cookie)

@@ -67,10 +67,11 @@ const SIGNATURE = /^[0-9a-f]{64}$/
 
 /**
  * Checks a token. Returns what it carries, or why it was refused. Never throws.
+ * `tolerance` seconds after `expires` a token is still accepted (clock skew).
  * The HMAC is checked over the payload text exactly as received; nothing is
  * decoded before it matches.
  */
-export function verifyToken (token: unknown, keys: Keys, nowSeconds: number): Verified | Failure {
+export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tolerance = 0): Verified | Failure {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return 'malformed'
   const dot = token.indexOf('.')
   if (dot < 1 || token.length - dot - 1 !== 64) return 'malformed'
@@ -100,7 +101,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number): Ve
   const { user_id: userId, expires, iat } = data as Record<string, unknown>
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
-  if (expires <= nowSeconds) return 'expired'
+  if (expires + tolerance <= nowSeconds) return 'expired'
   return {
     userId,
     expires,

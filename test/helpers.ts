@@ -9,6 +9,8 @@ export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
 export const OTHER_SECRET = 'another-secret-0123456789abcdef0123456789ab'
 /** 2025-11-26T00:00:00Z, the vectors' creation time, in milliseconds. */
 export const T0 = 1764115200000
+/** request.session without a session. */
+export const NONE = { userId: null, issuedAt: null, expiresAt: null }
 
 export interface Vectors {
   create: Array<{ secret: string, user_id: string | number, now: number, ttl: number, token: string }>

@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import sessions, { createSession, getSession } from '../lib/index.js'
-import { OTHER_SECRET, SECRET, T0, buildApp, sessionCookie } from './helpers.js'
+import { NONE, OTHER_SECRET, SECRET, T0, buildApp, sessionCookie } from './helpers.js'
 
 t.test('login sets one cookie holding the token byte for byte, with the default attributes', async (t) => {
   const app = await buildApp()
@@ -48,11 +48,11 @@ t.test('the cookie sent back signs the user in; the session is read before the r
   t.teardown(() => app.close())
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=alice' })).json()
   const res = await app.inject({ url: '/whoami', headers: { cookie: `theme=dark; session=${token}; lang=en` } })
-  t.same(res.json(), { userId: 'alice' })
+  t.same(res.json(), { userId: 'alice', issuedAt: null, expiresAt: T0 / 1000 + 2592000 })
   t.equal(res.headers['set-cookie'], undefined, 'reading a session sets no cookie')
   t.equal(res.headers['cache-control'], undefined, 'and leaves caching to the route')
   const anonymous = await app.inject({ url: '/whoami', headers: { cookie: 'theme=dark' } })
-  t.same(anonymous.json(), { userId: null })
+  t.same(anonymous.json(), NONE)
 })
 
 t.test('a per-login ttl sets both the expiry and Max-Age, and is checked', async (t) => {
@@ -134,7 +134,7 @@ t.test('login and logout update request.session for the hooks that run after the
 t.test('request.session is a fresh object on every request', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(sessions, { secret: SECRET })
+  await app.register(sessions, { secret: SECRET, now: () => T0 })
   const objects: object[] = []
   app.get('/', async (request) => {
     objects.push(request.session)
@@ -142,9 +142,9 @@ t.test('request.session is a fresh object on every request', async (t) => {
     ;(request.session as unknown as Record<string, unknown>).leak = 'x'
     return before
   })
-  const token = createSession('dave', { secret: SECRET })
-  t.same((await app.inject({ url: '/', headers: { cookie: `session=${token}` } })).json(), { userId: 'dave' })
-  t.same((await app.inject({ url: '/' })).json(), { userId: null }, 'nothing carried over from the last request')
+  const token = createSession('dave', { secret: SECRET, now: () => T0 })
+  t.same((await app.inject({ url: '/', headers: { cookie: `session=${token}` } })).json(), { userId: 'dave', issuedAt: null, expiresAt: T0 / 1000 + 2592000 })
+  t.same((await app.inject({ url: '/' })).json(), NONE, 'nothing carried over from the last request')
   t.not(objects[0], objects[1])
 })
 

@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
 import { createSession } from '../lib/index.js'
-import { LogCapture, OTHER_SECRET, SECRET, T0, buildApp } from './helpers.js'
+import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp } from './helpers.js'
 
 const valid = createSession('42', { secret: SECRET, ttl: 3600, now: () => T0 })
 const [payload, signature] = valid.split('.')
@@ -43,7 +43,7 @@ for (const [what, value, reason] of cases) {
     t.teardown(() => app.close())
     const res = await app.inject({ url: '/whoami', headers: { cookie: `session=${value}` } })
     t.equal(res.statusCode, 200)
-    t.same(res.json(), { userId: null })
+    t.same(res.json(), NONE)
     const ours = logs.records.filter((r) => String(r.msg).startsWith('fastify-dbbasic-sessions'))
     t.same(ours.map((r) => [r.level, r.reason, r.msg]), [[20, reason, 'fastify-dbbasic-sessions: no session']], 'one debug line with the reason')
     t.same(logs.records.filter((r) => (r.level as number) >= 40), [], 'nothing at warn or above')
@@ -56,7 +56,7 @@ t.test('a missing cookie is no session, with reason "no cookie"', async (t) => {
   const app = await buildApp({}, logs)
   t.teardown(() => app.close())
   for (const headers of [{}, { cookie: 'other=1' }, { cookie: '' }, { cookie: ';;=;' }]) {
-    t.same((await app.inject({ url: '/whoami', headers })).json(), { userId: null })
+    t.same((await app.inject({ url: '/whoami', headers })).json(), NONE)
   }
   t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => r.reason), ['no cookie', 'no cookie', 'no cookie', 'no cookie'])
 })
@@ -66,6 +66,6 @@ t.test('two valid cookies for different users give reason "conflicting cookies"'
   const app = await buildApp({}, logs)
   t.teardown(() => app.close())
   const other = createSession('43', { secret: SECRET, now: () => T0 })
-  t.same((await app.inject({ url: '/whoami', headers: { cookie: `session=${valid}; session=${other}` } })).json(), { userId: null })
+  t.same((await app.inject({ url: '/whoami', headers: { cookie: `session=${valid}; session=${other}` } })).json(), NONE)
   t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => r.reason), ['conflicting cookies'])
 })

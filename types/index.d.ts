@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 
 /** A secret, or a list of them: the first signs, every one verifies. */
 export type Secret = string | readonly string[]
@@ -57,16 +57,63 @@ export interface FastifyDbbasicSessionsOptions {
   /** Attributes of the session cookie. */
   cookie?: CookieOptions
   /**
+   * Makes `ttl` an idle timeout: a request whose valid token has less than half its
+   * ttl left gets a new cookie expiring `ttl` from now (capped by `absoluteTtl`), with
+   * the same login time. At most one Set-Cookie per response; none while the token is fresh.
+   * @default false
+   */
+  rolling?: boolean
+  /**
+   * The longest a session can live from its login, whatever the activity: integer
+   * seconds, at least `ttl`, at most 34560000 (400 days). Caps every expiry and Max-Age.
+   * @default undefined (no cap beyond ttl)
+   */
+  absoluteTtl?: number
+  /**
+   * Seconds a token is still accepted after it expires, for clocks that disagree
+   * between servers: an integer from 0 to 300. A login time further than this in the
+   * future is refused.
+   * @default 0
+   */
+  clockTolerance?: number
+  /**
+   * Called for every correctly signed, unexpired token; `false` means no session
+   * (debug reason `revoked`). Sync or async. Keep a "sessions valid after" time on the
+   * user and compare it with `session.issuedAt` to sign a user out everywhere without a
+   * store. If it throws or rejects, the request fails through Fastify's error handling.
+   * It runs only for requests that carry a valid session cookie.
+   * @default undefined
+   */
+  validate?: (session: ValidatedSession, request: FastifyRequest) => boolean | Promise<boolean>
+  /**
    * The clock, in milliseconds since the epoch. Tests pass their own instead of sleeping.
    * @default Date.now
    */
   now?: () => number
 }
 
+/** What `validate` is asked about: a correctly signed, unexpired session. */
+export interface ValidatedSession {
+  /** The user id the token carries. */
+  userId: string
+  /**
+   * The login time (Unix seconds) the token carries, or `null` for a token without one
+   * (made by dbbasic-sessions in Python, or while none of rolling, absoluteTtl and
+   * validate was set).
+   */
+  issuedAt: number | null
+  /** When the session ends (Unix seconds), after any absoluteTtl cap or renewal. */
+  expiresAt: number
+}
+
 /** What the plugin read from the request's cookie. A fresh object on every request. */
 export interface Session {
   /** The signed-in user's id, or `null` when the request carries no valid session. */
   userId: string | null
+  /** The login time the token carries (Unix seconds), or `null` without a session or without one in the token. */
+  issuedAt: number | null
+  /** When the session ends (Unix seconds), or `null` without a session. */
+  expiresAt: number | null
 }
 
 /** Options of `reply.createSession`. */
