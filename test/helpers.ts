@@ -78,3 +78,25 @@ export function sessionCookie (headers: Record<string, unknown>, name = 'session
   const [pair, ...attributes] = ours[0].split('; ')
   return { value: pair.slice(name.length + 1), attributes, raw: ours[0] }
 }
+
+/** The JSON a token carries, decoded (tests only: the plugin never decodes before verifying). */
+export function payloadOf (token: string): { user_id: string, expires: number, iat?: number } {
+  return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'))
+}
+
+/** Sends a request with a session cookie (or none) and returns the session the route saw and the new cookie, if any. */
+export async function visit (app: FastifyInstance, token: string | undefined, url = '/whoami'): Promise<{
+  status: number
+  session: { userId: string | null, issuedAt: number | null, expiresAt: number | null }
+  cookie: { value: string, attributes: string[], raw: string } | undefined
+  setCookies: number
+}> {
+  const res = await app.inject({ url, headers: token === undefined ? {} : { cookie: `session=${token}` } })
+  const all = res.headers['set-cookie']
+  return {
+    status: res.statusCode,
+    session: res.json(),
+    cookie: sessionCookie(res.headers),
+    setCookies: all === undefined ? 0 : Array.isArray(all) ? all.length : 1
+  }
+}

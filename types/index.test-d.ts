@@ -7,7 +7,8 @@ import fastifyDbbasicSessions, {
   getSession,
   optionsSchema,
   type FastifyDbbasicSessionsOptions,
-  type Session
+  type Session,
+  type ValidatedSession
 } from './index.js'
 
 const app = Fastify()
@@ -23,6 +24,20 @@ app.register(fastifyDbbasicSessions, {
   now: () => Date.now()
 })
 app.register(fastifyDbbasicSessions)
+app.register(fastifyDbbasicSessions, {
+  rolling: true,
+  absoluteTtl: 86400,
+  clockTolerance: 30,
+  validate: async (session, request) => {
+    expectType<ValidatedSession>(session)
+    expectType<string>(session.userId)
+    expectType<number | null>(session.issuedAt)
+    expectType<number>(session.expiresAt)
+    expectType<string>(request.url)
+    return session.issuedAt !== null
+  }
+})
+app.register(fastifyDbbasicSessions, { validate: () => true })
 const fromEnv: string[] = (process.env.SECRETS ?? '').split(',')
 expectAssignable<FastifyDbbasicSessionsOptions>({ secret: fromEnv })
 
@@ -32,12 +47,18 @@ expectError(app.register(fastifyDbbasicSessions, { secret: 42 }))
 expectError(app.register(fastifyDbbasicSessions, { cookie: { sameSite: 'Lax' } }))
 expectError(app.register(fastifyDbbasicSessions, { cookie: { secure: 'yes' } }))
 expectError(app.register(fastifyDbbasicSessions, { now: 5 }))
+expectError(app.register(fastifyDbbasicSessions, { rolling: 'yes' }))
+expectError(app.register(fastifyDbbasicSessions, { absoluteTtl: '1d' }))
+expectError(app.register(fastifyDbbasicSessions, { validate: () => 'yes' }))
+expectError(app.register(fastifyDbbasicSessions, { validate: async () => 1 }))
 expectNotAssignable<FastifyDbbasicSessionsOptions>({ ttL: 60 })
 expectNotAssignable<FastifyDbbasicSessionsOptions>({ cookie: { maxAge: 60 } })
 
 app.get('/', async (request, reply) => {
   expectType<Session>(request.session)
   expectType<string | null>(request.session.userId)
+  expectType<number | null>(request.session.issuedAt)
+  expectType<number | null>(request.session.expiresAt)
   expectType<string>(reply.createSession('alice'))
   expectType<string>(reply.createSession(42, { ttl: 60 }))
   expectType<string>(reply.createSession(42n))

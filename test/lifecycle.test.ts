@@ -1,0 +1,196 @@
+// Issued-at, rolling renewal, absolute lifetime and clock tolerance. Time comes from `now`.
+import t from 'tap'
+import { createSession, getSession } from '../lib/index.js'
+import { LogCapture, NONE, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
+
+const S0 = T0 / 1000
+
+t.test('without rolling, absoluteTtl or validate, tokens carry no iat: the reference format exactly', async (t) => {
+  const app = await buildApp({ ttl: 3600 })
+  t.teardown(() => app.close())
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=42' })).json()
+  t.same(payloadOf(token), { user_id: '42', expires: S0 + 3600 })
+  t.equal(token, createSession(42, { secret: SECRET, ttl: 3600, now: () => T0 }))
+})
+
+for (const option of [{ rolling: true }, { absoluteTtl: 7200 }, { validate: () => true }]) {
+  t.test(`with ${Object.keys(option)[0]}, tokens carry the login time after expires, and Python still reads them`, async (t) => {
+    const app = await buildApp({ ttl: 3600, ...option })
+    t.teardown(() => app.close())
+    const { token } = (await app.inject({ method: 'POST', url: '/login?user=42' })).json()
+    t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), `{"user_id": "42", "expires": ${S0 + 3600}, "iat": ${S0}}`)
+    // The reference ignores fields it does not know; the standalone verifier is the reference's rule.
+    t.equal(getSession(token, { secret: SECRET, now: () => T0 }), '42')
+    t.same((await visit(app, token)).session, { userId: '42', issuedAt: S0, expiresAt: S0 + 3600 })
+  })
+}
+
+t.test('rolling: renewal starts just after the half-life, not before', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 3600, rolling: true, now: time.now })
+  t.teardown(() => app.close())
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=r' })).json()
+
+  time.set(T0 + 1799_000)
+  let seen = await visit(app, token)
+  t.equal(seen.cookie, undefined, '1801 s left: still fresh, no Set-Cookie')
+  time.set(T0 + 1800_000)
+  seen = await visit(app, token)
+  t.equal(seen.cookie, undefined, 'exactly half left: still no Set-Cookie')
+  t.equal(seen.setCookies, 0)
+
+  time.set(T0 + 1801_000)
+  seen = await visit(app, token)
+  t.equal(seen.setCookies, 1, 'one Set-Cookie')
+  t.same(payloadOf(seen.cookie!.value), { user_id: 'r', expires: S0 + 1801 + 3600, iat: S0 }, 'a full ttl from now, same login time')
+  t.equal(seen.cookie!.attributes[0], 'Max-Age=3600')
+  t.same(seen.session, { userId: 'r', issuedAt: S0, expiresAt: S0 + 1801 + 3600 }, 'request.session shows the new expiry')
+
+  time.set(T0 + 3601_000)
+  t.same((await visit(app, token)).session, NONE, 'the old cookie still ends on time')
+  t.equal((await visit(app, seen.cookie!.value)).session.userId, 'r', 'the renewed one lives on')
+})
+
+t.test('rolling: no renewal cookie when the route signs in or out itself', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 3600, rolling: true, now: time.now })
+  t.teardown(() => app.close())
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=old' })).json()
+  time.advance(3000)
+  const login = await app.inject({ method: 'POST', url: '/login?user=new', headers: { cookie: `session=${token}` } })
+  const cookies = ([] as string[]).concat(login.headers['set-cookie'] as string)
+  t.equal(cookies.length, 1)
+  t.equal(payloadOf(cookies[0].slice('session='.length).split(';')[0]).user_id, 'new')
+  const logout = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `session=${token}` } })
+  t.same(([] as string[]).concat(logout.headers['set-cookie'] as string).map((c) => c.split(';')[0]), ['session='])
+})
+
+t.test('absoluteTtl caps the expiry and Max-Age of a login and of every renewal', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 3600, absoluteTtl: 5400, rolling: true, now: time.now })
+  t.teardown(() => app.close())
+  const login = await app.inject({ method: 'POST', url: '/login?user=a&ttl=7200' })
+  t.equal(login.headers['set-cookie']!.toString().split('; ')[1], 'Max-Age=5400', 'a per-login ttl over the cap is capped')
+  t.equal(payloadOf(login.json().token).expires, S0 + 5400)
+
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=b' })).json()
+  time.set(T0 + 1801_000)
+  const renewed = await visit(app, token)
+  t.same(payloadOf(renewed.cookie!.value), { user_id: 'b', expires: S0 + 5400, iat: S0 }, 'renewed up to the cap, not a full ttl')
+  t.equal(renewed.cookie!.attributes[0], `Max-Age=${5400 - 1801}`)
+  time.set(T0 + 4000_000)
+  t.equal((await visit(app, renewed.cookie!.value)).setCookies, 0, 'nothing to gain once at the cap: no cookie')
+  time.set(T0 + 5399_000)
+  t.equal((await visit(app, renewed.cookie!.value)).session.userId, 'b')
+  time.set(T0 + 5400_000)
+  t.same((await visit(app, renewed.cookie!.value)).session, NONE)
+})
+
+t.test('absoluteTtl ends a session whose token says it lives longer (the cap was lowered)', async (t) => {
+  const time = clock()
+  const before = await buildApp({ ttl: 3600, absoluteTtl: 10800, rolling: true, now: time.now })
+  t.teardown(() => before.close())
+  const { token } = (await before.inject({ method: 'POST', url: '/login?user=c' })).json()
+  time.set(T0 + 3000_000)
+  const renewed = (await visit(before, token)).cookie!.value
+  t.equal(payloadOf(renewed).expires, S0 + 6600)
+
+  const logs = new LogCapture()
+  const after = await buildApp({ ttl: 3600, absoluteTtl: 5400, now: time.now }, logs)
+  t.teardown(() => after.close())
+  time.set(T0 + 5000_000)
+  t.same((await visit(after, renewed)).session, { userId: 'c', issuedAt: S0, expiresAt: S0 + 5400 }, 'expiresAt shows the capped end')
+  time.set(T0 + 5400_000)
+  t.same((await visit(after, renewed)).session, NONE, 'ends at iat + absoluteTtl though the token says later')
+  t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => r.reason), ['absolute lifetime over'])
+})
+
+t.test('a token without iat counts as issued one ttl before it expires', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 3600, absoluteTtl: 5400, rolling: true, now: time.now })
+  t.teardown(() => app.close())
+  // As dbbasic-sessions in Python makes it: no iat.
+  const python = createSession('py', { secret: SECRET, ttl: 3600, now: () => T0 })
+  const first = await visit(app, python)
+  t.same(first.session, { userId: 'py', issuedAt: null, expiresAt: S0 + 3600 })
+  t.equal(first.setCookies, 0)
+  time.set(T0 + 2000_000)
+  const renewed = await visit(app, python)
+  t.same(payloadOf(renewed.cookie!.value), { user_id: 'py', expires: S0 + 5400, iat: S0 }, 'renewed, capped at (expires - ttl) + absoluteTtl')
+  time.set(T0 + 5400_000)
+  t.same((await visit(app, renewed.cookie!.value)).session, NONE)
+})
+
+t.test('clockTolerance: accepted that many seconds past expiry, and an iat that far in the future', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 600, absoluteTtl: 600, clockTolerance: 30, now: time.now })
+  t.teardown(() => app.close())
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=skew' })).json()
+  time.set(T0 + 629_000)
+  t.equal((await visit(app, token)).session.userId, 'skew', '29 s late: accepted')
+  time.set(T0 + 630_000)
+  t.same((await visit(app, token)).session, NONE, '30 s late: expired')
+
+  // A token from a server whose clock runs ahead.
+  const ahead = clock(T0 + 30_000)
+  const fast = await buildApp({ ttl: 600, absoluteTtl: 600, now: ahead.now })
+  t.teardown(() => fast.close())
+  time.set(T0)
+  const at30 = (await fast.inject({ method: 'POST', url: '/login?user=early' })).json().token
+  t.equal((await visit(app, at30)).session.userId, 'early', 'iat 30 s ahead: accepted')
+  ahead.set(T0 + 31_000)
+  const at31 = (await fast.inject({ method: 'POST', url: '/login?user=early' })).json().token
+  t.same((await visit(app, at31)).session, NONE, 'iat 31 s ahead: refused')
+})
+
+t.test('clockTolerance 0 (the default): expired at expires, an iat one second ahead refused', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 60, rolling: true, now: time.now })
+  t.teardown(() => app.close())
+  const ahead = await buildApp({ ttl: 60, rolling: true, now: () => T0 + 1000 })
+  t.teardown(() => ahead.close())
+  const future = (await ahead.inject({ method: 'POST', url: '/login?user=f' })).json().token
+  t.same((await visit(app, future)).session, NONE)
+  time.set(T0 + 1000)
+  t.equal((await visit(app, future)).session.userId, 'f')
+})
+
+t.test('a token inside the tolerance is accepted but not re-issued (its cookie is already gone)', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 600, clockTolerance: 60, secret: [SECRET, 'a-newer-secret-0123456789abcdef0123456789'].reverse(), now: time.now })
+  t.teardown(() => app.close())
+  const old = createSession('late', { secret: SECRET, ttl: 600, now: () => T0 })
+  time.set(T0 + 610_000)
+  const seen = await visit(app, old)
+  t.equal(seen.session.userId, 'late')
+  t.equal(seen.setCookies, 0)
+})
+
+t.test('a rolling session with an absolute lifetime, followed over several renewals until it must end', async (t) => {
+  const time = clock()
+  const ttl = 1800
+  const absoluteTtl = 4 * 3600
+  const app = await buildApp({ ttl, absoluteTtl, rolling: true, now: time.now })
+  t.teardown(() => app.close())
+  let token = (await app.inject({ method: 'POST', url: '/login?user=busy' })).json().token as string
+  const expiries: number[] = []
+  // The user comes back every 20 minutes, carrying whatever cookie the last response left.
+  for (let minute = 20; minute < 240; minute += 20) {
+    time.set(T0 + minute * 60_000)
+    const seen = await visit(app, token)
+    t.equal(seen.session.userId, 'busy', `still signed in at minute ${minute}`)
+    t.equal(seen.session.issuedAt, S0, 'the login time never moves')
+    if (seen.cookie !== undefined) {
+      token = seen.cookie.value
+      expiries.push(payloadOf(token).expires)
+      t.ok(Number(seen.cookie.attributes[0].slice('Max-Age='.length)) <= S0 + absoluteTtl - (T0 / 1000 + minute * 60), 'Max-Age never passes the cap')
+    }
+  }
+  t.ok(expiries.length >= 5, `renewed ${expiries.length} times`)
+  t.equal(expiries[expiries.length - 1], S0 + absoluteTtl, 'the last renewal reaches the cap exactly')
+  time.set(T0 + (absoluteTtl - 1) * 1000)
+  t.equal((await visit(app, token)).session.userId, 'busy', 'one second before the end')
+  time.set(T0 + absoluteTtl * 1000)
+  t.same((await visit(app, token)).session, NONE, 'at iat + absoluteTtl the session ends, however busy')
+  t.equal((await visit(app, token, '/private')).status, 401)
+})

@@ -1,0 +1,134 @@
+// validate(session, request): stateless revocation, sync or async.
+import t from 'tap'
+import Fastify from 'fastify'
+import sessions, { createSession } from '../lib/index.js'
+import type { ValidatedSession } from '../types/index.js'
+import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
+
+const S0 = T0 / 1000
+
+t.test('true keeps the session; validate gets the session and the request', async (t) => {
+  const calls: Array<[ValidatedSession, string]> = []
+  const app = await buildApp({ ttl: 600, validate: (session, request) => { calls.push([session, request.url]); return true } })
+  t.teardown(() => app.close())
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=v' })).json()
+  t.same((await visit(app, token)).session, { userId: 'v', issuedAt: S0, expiresAt: S0 + 600 })
+  t.same(calls, [[{ userId: 'v', issuedAt: S0, expiresAt: S0 + 600 }, '/whoami']])
+})
+
+t.test('false means no session, reason "revoked", and requireSession answers 401', async (t) => {
+  const logs = new LogCapture()
+  const app = await buildApp({ validate: () => false }, logs)
+  t.teardown(() => app.close())
+  const token = createSession('gone', { secret: SECRET, now: () => T0 })
+  t.same((await visit(app, token)).session, NONE)
+  t.equal((await visit(app, token, '/private')).status, 401)
+  t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => r.reason), ['revoked', 'revoked'])
+})
+
+t.test('a promise works like the value it resolves to', async (t) => {
+  let allow = true
+  const app = await buildApp({ validate: async () => { await new Promise((resolve) => setImmediate(resolve)); return allow } })
+  t.teardown(() => app.close())
+  const token = createSession('p', { secret: SECRET, now: () => T0 })
+  t.equal((await visit(app, token)).session.userId, 'p')
+  allow = false
+  t.same((await visit(app, token)).session, NONE)
+})
+
+t.test('a throwing or rejecting validate fails the request through Fastify\'s error handling', async (t) => {
+  for (const validate of [
+    () => { throw new Error('user database is down') },
+    async () => { throw new Error('user database is down') },
+    () => Promise.reject(new Error('user database is down'))
+  ]) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(sessions, { secret: SECRET, validate, rolling: true, ttl: 600, now: () => T0 + 500_000 })
+    const handled: string[] = []
+    app.setErrorHandler((err: Error, _request, reply) => { handled.push(err.message); return reply.code(503).send({ retry: true }) })
+    let routeRan = false
+    app.get('/', async () => { routeRan = true; return 'ok' })
+    const token = createSession('x', { secret: SECRET, ttl: 600, now: () => T0 })
+    const res = await app.inject({ url: '/', headers: { cookie: `session=${token}` } })
+    t.equal(res.statusCode, 503, 'the app\'s error handler answered')
+    t.same(handled, ['user database is down'])
+    t.notOk(routeRan, 'no silent login or logout: the route never ran')
+    t.equal(res.headers['set-cookie'], undefined, 'no renewal cookie either')
+  }
+})
+
+t.test('a validate that returns something other than a boolean is reported, not guessed', async (t) => {
+  for (const validate of [() => undefined, async () => 'yes']) {
+    const app = await buildApp({ validate: validate as unknown as () => boolean })
+    t.teardown(() => app.close())
+    const res = await app.inject({ url: '/whoami', headers: { cookie: `session=${createSession('x', { secret: SECRET, now: () => T0 })}` } })
+    t.equal(res.statusCode, 500)
+    t.match(res.json().message, /^fastify-dbbasic-sessions: validate must return true or false \(or a promise of one\); got (undefined|"yes")$/)
+  }
+})
+
+t.test('validate runs only for a correctly signed, unexpired token', async (t) => {
+  let calls = 0
+  const time = clock()
+  const app = await buildApp({ ttl: 60, validate: () => { calls++; return true }, now: time.now })
+  t.teardown(() => app.close())
+  await visit(app, undefined)
+  await visit(app, 'garbage')
+  await visit(app, createSession('x', { secret: OTHER_SECRET, now: () => T0 }))
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=y' })).json()
+  time.advance(60)
+  await visit(app, token)
+  t.equal(calls, 0)
+  time.set(T0)
+  await visit(app, token)
+  t.equal(calls, 1)
+})
+
+t.test('a token without iat (from Python) reaches validate with issuedAt null', async (t) => {
+  const seen: ValidatedSession[] = []
+  const app = await buildApp({ ttl: 3600, validate: (session) => { seen.push(session); return true } })
+  t.teardown(() => app.close())
+  await visit(app, createSession('py', { secret: SECRET, ttl: 3600, now: () => T0 }))
+  t.same(seen, [{ userId: 'py', issuedAt: null, expiresAt: S0 + 3600 }])
+})
+
+t.test('log out everywhere, without a store: compare issuedAt with a time kept on the user', async (t) => {
+  const time = clock()
+  // The user table the app already has; the plugin adds nothing to it.
+  const users = new Map<string, { sessionsValidAfter: number }>([['ann', { sessionsValidAfter: 0 }]])
+  const app = await buildApp({
+    ttl: 3600,
+    now: time.now,
+    validate: async ({ userId, issuedAt }) => {
+      const user = users.get(userId)
+      return user !== undefined && issuedAt !== null && issuedAt > user.sessionsValidAfter
+    }
+  })
+  t.teardown(() => app.close())
+  const laptop = (await app.inject({ method: 'POST', url: '/login?user=ann' })).json().token
+  time.advance(60)
+  const phone = (await app.inject({ method: 'POST', url: '/login?user=ann' })).json().token
+  t.equal((await visit(app, laptop)).session.userId, 'ann')
+  t.equal((await visit(app, phone)).session.userId, 'ann')
+
+  time.advance(60)
+  users.get('ann')!.sessionsValidAfter = Math.floor(time.now() / 1000)
+  t.same((await visit(app, laptop)).session, NONE, 'the laptop is signed out')
+  t.same((await visit(app, phone)).session, NONE, 'and so is the phone')
+  time.advance(1)
+  const again = (await app.inject({ method: 'POST', url: '/login?user=ann' })).json().token
+  t.equal((await visit(app, again)).session.userId, 'ann', 'a new login works')
+  t.equal(payloadOf(again).iat, Math.floor(time.now() / 1000))
+})
+
+t.test('a revoked session due for renewal gets no renewal cookie', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 600, rolling: true, validate: () => false, now: time.now })
+  t.teardown(() => app.close())
+  const token = createSession('r', { secret: SECRET, ttl: 600, now: () => T0 })
+  time.advance(500)
+  const seen = await visit(app, token)
+  t.same(seen.session, NONE)
+  t.equal(seen.setCookies, 0)
+})
