@@ -5,19 +5,20 @@ import type * as Contract from '../types/index.js'
 import { loadSerializer, readCookies, serializeCookie, writeCookie } from './cookie.js'
 import { InvalidOptionError, UnauthorizedError } from './errors.js'
 import { assess, loginTimes, type Decision, type Refusal } from './lifecycle.js'
-import { checkReplyOptions, clockSeconds, optionsSchema, resolvePluginOptions, shown, type Config } from './options.js'
+import { checkReplyOptions, clockSeconds, optionsSchema, resolvePluginOptions, shown } from './options.js'
 import { makeToken, normalizeUserId } from './standalone.js'
-import { verifyToken, type Failure, type Verified } from './token.js'
+import type { Failure, Verified } from './token.js'
+import { makeVerifier, type Verify } from './verifier.js'
 
 type Reason = Failure | Refusal | 'no cookie' | 'conflicting cookies' | 'revoked'
 
 // The valid session among the cookies of our name. Two valid ones for different
 // users mean one was planted (say by a sibling subdomain): trust neither.
-function pick (values: string[], config: Config, seconds: number): Verified | Reason {
+function pick (values: string[], verify: Verify, seconds: number): Verified | Reason {
   let chosen: Verified | undefined
   let failure: Failure | undefined
   for (const value of values) {
-    const result = verifyToken(value, config.keys, seconds, config.policy.clockTolerance)
+    const result = verify(value, seconds)
     if (typeof result === 'string') failure ??= result
     else if (chosen === undefined) chosen = result
     else if (chosen.userId !== result.userId) return 'conflicting cookies'
@@ -33,6 +34,7 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async function (fastify, options) {
   const config = resolvePluginOptions(options)
   const { keys, cookieName, cookie, policy, validate, now } = config
+  const verify = makeVerifier(keys, policy.clockTolerance, config.cacheSize)
   await loadSerializer(fastify)
 
   fastify.decorateRequest('session', null, [])
@@ -66,7 +68,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
       return
     }
     const seconds = clockSeconds(now)
-    const token = pick(values, config, seconds)
+    const token = pick(values, verify, seconds)
     const decision = typeof token === 'string' ? token : assess(token, seconds, policy)
     if (typeof decision === 'string') {
       noSession(request, decision)

@@ -13,6 +13,8 @@ export const MIN_SECRET_BYTES = 32
 export const MAX_TTL = 34560000
 export const DEFAULT_TTL = 2592000
 export const MAX_CLOCK_TOLERANCE = 300
+export const DEFAULT_CACHE_SIZE = 10000
+export const MAX_CACHE_SIZE = 1000000
 const MAKE_ONE = 'make one with: node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
 
 const secretSchema = {
@@ -50,6 +52,7 @@ export const optionsSchema = {
     absoluteTtl: ttlSchema,
     clockTolerance: { type: 'integer', minimum: 0, maximum: MAX_CLOCK_TOLERANCE },
     validate: { isFunction: true },
+    cacheSize: { type: 'integer', minimum: 0, maximum: MAX_CACHE_SIZE },
     now: nowSchema
   }
 } as const
@@ -83,6 +86,7 @@ const RULES: Record<string, string> = {
   absoluteTtl: `an integer number of seconds from 1 to ${MAX_TTL} (400 days)`,
   clockTolerance: `an integer number of seconds from 0 to ${MAX_CLOCK_TOLERANCE}`,
   validate: 'a function (session, request) returning a boolean or a promise of one',
+  cacheSize: `an integer number of tokens from 0 (no cache) to ${MAX_CACHE_SIZE}`,
   now: 'a function returning milliseconds since the epoch'
 }
 
@@ -189,6 +193,7 @@ export interface Config {
   cookie: CookieConfig
   policy: Policy
   validate: FastifyDbbasicSessionsOptions['validate']
+  cacheSize: number
   now: () => number
 }
 
@@ -232,6 +237,7 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
       withIat: options.rolling === true || options.absoluteTtl !== undefined || options.validate !== undefined
     },
     validate: options.validate,
+    cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
     now: options.now ?? Date.now
   }
   checkCookieRules(config.cookieName, config.cookie)

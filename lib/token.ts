@@ -1,11 +1,12 @@
 // The dbbasic-sessions 3.0.0 wire format: base64url(json) "." hex(HMAC-SHA256).
 // Pure and synchronous: no Fastify, no clock, no environment.
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+import { HmacKey } from './hmac.js'
 
 /** Longer inputs are refused before any hashing: no cookie can hold more. */
 export const MAX_TOKEN_LENGTH = 4096
 
-export type Keys = readonly KeyObject[]
+export type Keys = readonly HmacKey[]
 
 export interface Verified {
   userId: string
@@ -19,8 +20,8 @@ export interface Verified {
 export type Failure = 'malformed' | 'bad signature' | 'expired'
 
 // The secret string is the key as UTF-8 text, as the reference uses it.
-export function toKeys (secrets: readonly string[]): KeyObject[] {
-  return secrets.map((s) => createSecretKey(Buffer.from(s, 'utf8')))
+export function toKeys (secrets: readonly string[]): HmacKey[] {
+  return secrets.map((s) => new HmacKey(Buffer.from(s, 'utf8')))
 }
 
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
@@ -48,18 +49,14 @@ export function pyJsonString (s: string): string {
   return out + '"'
 }
 
-function sign (payload: string, key: KeyObject): Buffer {
-  return createHmac('sha256', key).update(payload, 'latin1').digest()
-}
-
 /** Makes a token. `iat` is appended after `expires` only when given, so without it tokens match the reference byte for byte. */
-export function encodeToken (userId: string, expires: number, key: KeyObject, iat?: number): string {
+export function encodeToken (userId: string, expires: number, key: HmacKey, iat?: number): string {
   let json = '{"user_id": ' + pyJsonString(userId) + ', "expires": ' + expires
   if (iat !== undefined) json += ', "iat": ' + iat
   json += '}'
   // Python's urlsafe_b64encode keeps the '=' padding; Node's 'base64url' drops it.
   const payload = Buffer.from(json, 'latin1').toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
-  return payload + '.' + sign(payload, key).toString('hex')
+  return payload + '.' + key.digest(payload).toString('hex')
 }
 
 const PAYLOAD = /^[A-Za-z0-9_-]+={0,2}$/
@@ -84,7 +81,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
   const received = Buffer.from(signature, 'hex')
   let keyIndex = -1
   for (let i = 0; i < keys.length; i++) {
-    if (timingSafeEqual(sign(payload, keys[i]), received)) {
+    if (timingSafeEqual(keys[i].digest(payload), received)) {
       keyIndex = i
       break
     }

@@ -20,8 +20,8 @@ async function registerError (options: unknown): Promise<Error & { code?: string
 }
 
 const refused: Array<[string, Record<string, unknown>, string]> = [
-  ['a typo in a name', { ttL: 60 }, 'unknown option "ttL" (did you mean "ttl"?); the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, now'],
-  ['an unknown name', { store: 'redis' }, 'unknown option "store"; the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, now'],
+  ['a typo in a name', { ttL: 60 }, 'unknown option "ttL" (did you mean "ttl"?); the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now'],
+  ['an unknown name', { store: 'redis' }, 'unknown option "store"; the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now'],
   ['a typo in a cookie attribute', { cookie: { SameSite: 'lax' } }, 'unknown option "cookie.SameSite" (did you mean "cookie.sameSite"?)'],
   ['a cookie attribute the plugin owns', { cookie: { maxAge: 60 } }, 'unknown option "cookie.maxAge"; the options are cookie.path, cookie.domain, cookie.secure, cookie.httpOnly, cookie.sameSite'],
   ['ttl of zero', { ttl: 0 }, 'ttl must be an integer number of seconds from 1 to 34560000 (400 days); got 0'],
@@ -51,6 +51,8 @@ const refused: Array<[string, Record<string, unknown>, string]> = [
   ['clockTolerance over 300', { clockTolerance: 301 }, 'clockTolerance must be an integer number of seconds from 0 to 300; got 301'],
   ['a negative clockTolerance', { clockTolerance: -1 }, 'clockTolerance must be an integer number of seconds from 0 to 300; got -1'],
   ['validate as a boolean', { validate: true }, 'validate must be a function (session, request) returning a boolean or a promise of one; got true'],
+  ['a negative cacheSize', { cacheSize: -1 }, 'cacheSize must be an integer number of tokens from 0 (no cache) to 1000000; got -1'],
+  ['a cacheSize over a million', { cacheSize: 1000001 }, 'cacheSize must be an integer number of tokens from 0 (no cache) to 1000000; got 1000001'],
   ['SameSite=None without Secure', { cookie: { sameSite: 'none', secure: false } }, 'cookie.sameSite "none" requires cookie.secure: true'],
   ['__Host- without Secure', { cookieName: '__Host-session', cookie: { secure: false } }, 'cookieName "__Host-session" requires cookie.secure: true'],
   ['__Host- with a domain', { cookieName: '__Host-session', cookie: { domain: 'example.com' } }, 'cookieName "__Host-session" requires cookie.path "/" and no cookie.domain'],
@@ -138,6 +140,6 @@ t.test('options given as undefined take their defaults', async (t) => {
 t.test('the schema is exported, and refuses unknown options itself', async (t) => {
   t.equal(optionsSchema.type, 'object')
   t.equal(optionsSchema.additionalProperties, false)
-  t.same(Object.keys(optionsSchema.properties), ['secret', 'ttl', 'cookieName', 'cookie', 'rolling', 'absoluteTtl', 'clockTolerance', 'validate', 'now'])
+  t.same(Object.keys(optionsSchema.properties), ['secret', 'ttl', 'cookieName', 'cookie', 'rolling', 'absoluteTtl', 'clockTolerance', 'validate', 'cacheSize', 'now'])
   t.same(optionsSchema.properties.ttl, { type: 'integer', minimum: 1, maximum: 34560000 })
 })

@@ -37,7 +37,7 @@ app.register(fastifyDbbasicSessions, {
     return session.issuedAt !== null
   }
 })
-app.register(fastifyDbbasicSessions, { validate: () => true })
+app.register(fastifyDbbasicSessions, { validate: () => true, cacheSize: 0 })
 const fromEnv: string[] = (process.env.SECRETS ?? '').split(',')
 expectAssignable<FastifyDbbasicSessionsOptions>({ secret: fromEnv })
 
@@ -48,6 +48,7 @@ expectError(app.register(fastifyDbbasicSessions, { cookie: { sameSite: 'Lax' } }
 expectError(app.register(fastifyDbbasicSessions, { cookie: { secure: 'yes' } }))
 expectError(app.register(fastifyDbbasicSessions, { now: 5 }))
 expectError(app.register(fastifyDbbasicSessions, { rolling: 'yes' }))
+expectError(app.register(fastifyDbbasicSessions, { cacheSize: '10k' }))
 expectError(app.register(fastifyDbbasicSessions, { absoluteTtl: '1d' }))
 expectError(app.register(fastifyDbbasicSessions, { validate: () => 'yes' }))
 expectError(app.register(fastifyDbbasicSessions, { validate: async () => 1 }))
