@@ -148,12 +148,20 @@ function check (validate: typeof validatePlugin, schema: ObjectSchema, options: 
 
 // An option given as undefined (say `ttl: process.env.TTL`) means "use the default".
 function defined<T extends object> (options: T | undefined, what = 'options'): T {
-  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+  if (options === undefined) return {} as T
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError(`${what} must be an object; got ${shown(options)}`)
   }
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(options ?? {})) if (v !== undefined) out[k] = v
-  return out as T
+  const record = options as Record<string, unknown>
+  for (const key in record) {
+    if (record[key] === undefined) {
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(record)) if (v !== undefined) out[k] = v
+      return out as T
+    }
+  }
+  // Nothing to drop: the caller's object is only read, never changed.
+  return options
 }
 
 /** Keys from the given secret, else from SECRET_KEY; never a built-in default. */

@@ -10,9 +10,9 @@ const S0 = T0 / 1000
 
 class CountingKey extends HmacKey {
   macs = 0
-  override digest (message: string): Buffer {
+  override hexDigest (message: string): string {
     this.macs++
-    return super.digest(message)
+    return super.hexDigest(message)
   }
 }
 

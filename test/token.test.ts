@@ -30,6 +30,14 @@ t.test('a token carries the exact JSON, padded base64url, and a lower-case hex H
   t.equal(signature, crypto.createHmac('sha256', SECRET).update(payload).digest('hex'))
 })
 
+t.test('payloads whose base64url has "-" and "_" are written and read back', async (t) => {
+  const token = encodeToken('>>>???', NOW + 60, keys[0])
+  const payload = token.split('.')[0]
+  t.ok(payload.includes('-') && payload.includes('_'), payload)
+  t.equal(Buffer.from(payload, 'base64url').toString(), '{"user_id": ">>>???", "expires": 1764115260}')
+  t.match(verifyToken(token, keys, NOW), { userId: '>>>???' })
+})
+
 t.test('iat is written after expires only when given', async (t) => {
   const token = encodeToken('42', NOW + 3600, keys[0], NOW)
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764118800, "iat": 1764115200}')
@@ -60,6 +68,8 @@ t.test('signed payloads that are not a session are refused, not thrown', async (
   t.equal(verifyToken(signed('"text"'), keys, NOW), 'malformed')
   t.equal(verifyToken(signed('{"user_id": "4", "expires": true}'), keys, NOW), 'malformed', 'boolean expires')
   t.equal(verifyToken(signed('{"user_id": "4", "expires": 1e999}'), keys, NOW), 'malformed', 'infinite expires')
+  t.match(verifyToken(signed('{"user_id": "Zoë", "expires": 1764118800}'), keys, NOW), { userId: 'Zoë' },
+    'raw UTF-8 in a payload (another implementation, same secret) is read as UTF-8, as json.loads reads it')
   t.same(verifyToken(signed('{"user_id": "4", "expires": 1764118800.5, "iat": "x"}'), keys, NOW),
     { userId: '4', expires: 1764118800.5, iat: null, keyIndex: 0 }, 'a non-numeric iat counts as none')
 })

@@ -1,0 +1,103 @@
+// Micro-benchmarks of create and verify: this package, the node:crypto baseline and
+// the peers, interleaved over rounds (mitata measures each case once per round).
+import { randomBytes } from 'node:crypto'
+import Fastify from 'fastify'
+import { measure, do_not_optimize as keep } from 'mitata'
+import { sign as cookieSign, unsign as cookieUnsign } from '@fastify/cookie'
+import secureSession from '@fastify/secure-session'
+import { createSigner, createVerifier } from 'fast-jwt'
+import { sealData, unsealData } from 'iron-session'
+import { createSession } from '../dist/index.js'
+import { toKeys } from '../dist/token.js'
+import { makeVerifier } from '../dist/verifier.js'
+import { readCookies } from '../dist/cookie.js'
+import { baselineCreate, baselineVerify } from './baseline.mjs'
+import { shuffle } from './stats.mjs'
+
+const SECRET = randomBytes(32).toString('hex')
+const NOW = Math.floor(Date.now() / 1000)
+const opts = { secret: SECRET, ttl: 3600 }
+
+async function peers () {
+  const app = Fastify()
+  await app.register(secureSession, { key: randomBytes(32), cookieName: 'ss' })
+  await app.ready()
+  const jwtSign = createSigner({ key: SECRET, expiresIn: 3600_000 })
+  const password = randomBytes(32).toString('hex')
+  return { app, jwtSign, jwtVerify: createVerifier({ key: SECRET }), jwtVerifyCached: createVerifier({ key: SECRET, cache: true }), password }
+}
+
+export async function buildCases () {
+  const p = await peers()
+  const keys = toKeys([SECRET])
+  const token = createSession('42', opts)
+  const cached = makeVerifier(keys, 0, 10000)
+  const uncached = makeVerifier(keys, 0, 0)
+  // More distinct tokens than the cache holds, cycled: every lookup misses.
+  const pool = Array.from({ length: 20000 }, (_, i) => createSession(`user-${i}`, opts))
+  let next = 0
+  const forged = token.slice(0, -1) + (token.endsWith('0') ? '1' : '0')
+  const expired = createSession('42', { secret: SECRET, ttl: 60, now: () => (NOW - 120) * 1000 })
+  const cookieValue = JSON.stringify({ userId: '42', expires: NOW + 3600 })
+  const signedCookie = cookieSign(cookieValue, SECRET)
+  const ss = p.app.encodeSecureSession(p.app.createSecureSession({ userId: '42' }))
+  const jwt = p.jwtSign({ userId: '42' })
+  p.jwtVerifyCached(jwt)
+  const seal = await sealData({ userId: '42' }, { password: p.password, ttl: 3600 })
+
+  const verify = {
+    'baseline: node:crypto verify': () => keep(baselineVerify(token, SECRET, NOW)),
+    'this package: first seen (cache miss)': () => keep(cached(pool[next++ % pool.length], NOW)),
+    'this package: cache off': () => keep(uncached(token, NOW)),
+    'this package: seen again (cache hit)': () => keep(cached(token, NOW)),
+    'this package: bad signature': () => keep(cached(forged, NOW)),
+    'this package: expired': () => keep(cached(expired, NOW)),
+    '@fastify/cookie: unsign + parse': () => { const r = cookieUnsign(signedCookie, SECRET); keep(r.valid ? JSON.parse(r.value) : null) },
+    '@fastify/secure-session: decode': () => keep(p.app.decodeSecureSession(ss)),
+    'fast-jwt HS256: verify, no cache': () => keep(p.jwtVerify(jwt)),
+    'fast-jwt HS256: verify, cache hit': () => keep(p.jwtVerifyCached(jwt)),
+    'iron-session: unseal': async () => keep(await unsealData(seal, { password: p.password }))
+  }
+  const create = {
+    'baseline: node:crypto create': () => keep(baselineCreate('42', NOW + 3600, SECRET)),
+    'this package: createSession': () => keep(createSession('42', opts)),
+    '@fastify/cookie: sign': () => keep(cookieSign(cookieValue, SECRET)),
+    '@fastify/secure-session: encode': () => keep(p.app.encodeSecureSession(p.app.createSecureSession({ userId: '42' }))),
+    'fast-jwt HS256: sign': () => keep(p.jwtSign({ userId: '42' })),
+    'iron-session: seal': async () => keep(await sealData({ userId: '42' }, { password: p.password, ttl: 3600 }))
+  }
+
+  const scaling = {}
+  for (const n of [1, 10, 100, 1000]) {
+    const t = createSession('u'.repeat(n), opts)
+    scaling[`user id of ${n} characters`] = () => keep(uncached(t, NOW))
+  }
+  const secrets = Array.from({ length: 5 }, () => randomBytes(32).toString('hex'))
+  for (const n of [1, 2, 3, 4, 5]) {
+    const v = makeVerifier(toKeys(secrets.slice(0, n)), 0, 0)
+    const t = createSession('42', { secret: secrets[n - 1], ttl: 3600 })
+    scaling[`${n} secret${n > 1 ? 's' : ''}, token signed by the last`] = () => keep(v(t, NOW))
+  }
+  for (const n of [0, 1, 10, 50]) {
+    const others = Array.from({ length: n }, (_, i) => `pref_${i}=${randomBytes(12).toString('base64url')}`)
+    others.splice(n >> 1, 0, `session=${token}`)
+    const header = others.join('; ')
+    scaling[`Cookie header with ${n} other cookie${n === 1 ? '' : 's'} (${header.length} B), cached`] = () => keep(cached(readCookies(header, 'session')[0], NOW))
+  }
+  return { verify, create, scaling, close: () => p.app.close() }
+}
+
+/** Runs every case of `group` once per round, shuffled, and returns ns/op per round. */
+export async function runGroup (group, { rounds, cpuTimeMs, log }) {
+  const results = []
+  for (let r = 0; r < rounds; r++) {
+    const round = {}
+    for (const name of shuffle(Object.keys(group))) {
+      const stats = await measure(group[name], { min_cpu_time: cpuTimeMs * 1e6 })
+      round[name] = stats.p50
+    }
+    results.push(round)
+    log(`  round ${r + 1}/${rounds} done`)
+  }
+  return results
+}

@@ -1,0 +1,36 @@
+// Interleaved rounds: every case runs once per round, in a shuffled order, and is
+// compared with its baseline from the same round, so a noisy moment on a shared
+// machine moves both sides of a ratio together.
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+export function shuffle (xs, random = Math.random) {
+  const a = [...xs]
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[a[i], a[j]] = [a[j], a[i]]
+  }
+  return a
+}
+
+/** rounds[r][name] = value → { name: { median, ratio: median over rounds of value / rounds[r][baseline] } } */
+export function summarise (rounds, baselineOf) {
+  const names = Object.keys(rounds[0])
+  const out = {}
+  for (const name of names) {
+    const values = rounds.map((r) => r[name])
+    const base = baselineOf(name)
+    out[name] = {
+      median: median(values),
+      ratios: base === undefined ? undefined : rounds.map((r) => r[name] / r[base]),
+      ratio: base === undefined ? undefined : median(rounds.map((r) => r[name] / r[base]))
+    }
+  }
+  return out
+}
+
+/** The median over rounds of a / b, both measured in each round. */
+export const pairedRatio = (rounds, a, b) => median(rounds.map((r) => r[a] / r[b]))
