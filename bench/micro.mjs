@@ -70,21 +70,21 @@ export async function buildCases () {
   const scaling = {}
   for (const n of [1, 10, 100, 1000]) {
     const t = createSession('u'.repeat(n), opts)
-    scaling[`user id of ${n} characters`] = () => keep(uncached(t, NOW))
+    scaling[`user id length: ${n} character${n > 1 ? 's' : ''}`] = () => keep(uncached(t, NOW))
   }
   const secrets = Array.from({ length: 5 }, () => randomBytes(32).toString('hex'))
   for (const n of [1, 2, 3, 4, 5]) {
     const v = makeVerifier(toKeys(secrets.slice(0, n)), 0, 0)
     const t = createSession('42', { secret: secrets[n - 1], ttl: 3600 })
-    scaling[`${n} secret${n > 1 ? 's' : ''}, token signed by the last`] = () => keep(v(t, NOW))
+    scaling[`secrets: ${n}, token signed by the last`] = () => keep(v(t, NOW))
   }
   for (const n of [0, 1, 10, 50]) {
     const others = Array.from({ length: n }, (_, i) => `pref_${i}=${randomBytes(12).toString('base64url')}`)
     others.splice(n >> 1, 0, `session=${token}`)
     const header = others.join('; ')
-    scaling[`Cookie header with ${n} other cookie${n === 1 ? '' : 's'} (${header.length} B), cached`] = () => keep(cached(readCookies(header, 'session')[0], NOW))
+    scaling[`Cookie header: ${n} other cookie${n === 1 ? '' : 's'} (${header.length} B), token cached`] = () => keep(cached(readCookies(header, 'session')[0], NOW))
   }
-  return { verify, create, scaling, close: () => p.app.close() }
+  return { verify, create, scaling, order: Object.keys(scaling), close: () => p.app.close() }
 }
 
 /** Runs every case of `group` once per round, shuffled, and returns ns/op per round. */
