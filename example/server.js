@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { buildDemo } from './app.js'
 
 const port = Number(process.env.PORT ?? 3000)
-let secret = process.env.SECRET_KEY
+// SECRET_KEYS, comma-separated (the first signs, all verify), is for rotation drills.
+let secret = process.env.SECRET_KEYS ? process.env.SECRET_KEYS.split(',') : process.env.SECRET_KEY
 if (!secret) {
   secret = randomBytes(32).toString('hex')
   console.log('SECRET_KEY is not set: using a one-time secret, so sessions will not survive a restart.')

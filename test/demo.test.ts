@@ -1,45 +1,8 @@
 // `npm run demo` as a user runs it: a real process on 127.0.0.1, driven over HTTP.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { once } from 'node:events'
-import t, { type Test } from 'tap'
-import { getSession } from '../lib/index.js'
+import t from 'tap'
+import { createSession, getSession } from '../lib/index.js'
+import { startDemo } from './demo-process.js'
 import { SECRET } from './helpers.js'
-
-const root = new URL('..', import.meta.url)
-
-interface Demo { base: string, output: () => string, child: ChildProcess }
-
-async function startDemo (t: Test, env: Record<string, string>): Promise<Demo> {
-  if (!existsSync(new URL('dist/index.js', root))) throw new Error('dist/ is missing: run `npm run build` (npm install does it) before the tests')
-  // A clean environment: the demo must not inherit the test runner's coverage hooks.
-  const child = spawn(process.execPath, ['example/server.js'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  t.teardown(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    }
-  })
-  let output = ''
-  child.stderr?.on('data', (chunk) => { output += chunk })
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 15_000)
-    child.stdout?.on('data', (chunk) => {
-      output += chunk
-      const match = /Demo listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-      if (match !== null) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the demo exited (${code}):\n${output}`)) })
-  })
-  return { base, output: () => output, child }
-}
 
 const form = (fields: Record<string, string>): RequestInit => ({
   method: 'POST',
@@ -89,6 +52,16 @@ t.test('an empty name is refused with the form again', async (t) => {
   t.equal(res.status, 400)
   t.equal(res.headers.get('set-cookie'), null)
   t.match(await res.text(), 'Please enter a name.')
+})
+
+t.test('SECRET_KEYS gives the demo a list of secrets: the first signs, all verify', async (t) => {
+  const other = 'demo-other-secret-0123456789abcdef01234567'
+  const demo = await startDemo(t, { SECRET_KEYS: `${SECRET},${other}` })
+  const login = await fetch(demo.base + '/login', form({ username: 'listed' }))
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]
+  t.equal(getSession(cookie.slice('session='.length), { secret: SECRET }), 'listed')
+  const old = await fetch(demo.base + '/me', { headers: { cookie: `session=${createSession('older', { secret: other })}` } })
+  t.same(await old.json(), { userId: 'older' })
 })
 
 t.test('without SECRET_KEY the demo makes a one-time secret and says so; SESSION_TTL sets the ttl', async (t) => {
