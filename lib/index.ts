@@ -54,7 +54,14 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     request.session = { userId: decision.userId, issuedAt: decision.issuedAt, expiresAt: decision.expiresAt }
     const { reissue } = decision
     if (reissue === null) return
-    setCookie(reply, decision.userId, reissue.expires, reissue.iat, seconds)
+    try {
+      setCookie(reply, decision.userId, reissue.expires, reissue.iat, seconds)
+    } catch (err) {
+      // A user id near the size limit may not fit once iat is added: keep the
+      // session the request carries rather than fail it.
+      request.log.debug({ code: (err as { code?: string }).code }, 'fastify-dbbasic-sessions: could not re-issue the cookie')
+      return
+    }
     if (reissue.renewed) request.log.debug({ expiresAt: reissue.expires }, 'fastify-dbbasic-sessions: session renewed')
     if (token.keyIndex > 0) request.log.debug({ secretIndex: token.keyIndex }, 'fastify-dbbasic-sessions: re-signed with the newest secret')
   }

@@ -194,3 +194,21 @@ t.test('a rolling session with an absolute lifetime, followed over several renew
   t.same((await visit(app, token)).session, NONE, 'at iat + absoluteTtl the session ends, however busy')
   t.equal((await visit(app, token, '/private')).status, 401)
 })
+
+t.test('a session whose renewed cookie would be too large keeps working, without a new cookie', async (t) => {
+  const time = clock()
+  const logs = new LogCapture()
+  const app = await buildApp({ ttl: 600, rolling: true, now: time.now }, logs)
+  t.teardown(() => app.close())
+  // A token without iat that just fits; with iat added it would not.
+  const id = 'x'.repeat(2960)
+  const token = createSession(id, { secret: SECRET, ttl: 600, now: () => T0 })
+  t.ok(token.length <= 4096)
+  time.advance(500)
+  const seen = await visit(app, token)
+  t.equal(seen.status, 200)
+  t.equal(seen.session.userId, id)
+  t.equal(seen.setCookies, 0)
+  t.same(logs.records.filter((r) => r.code !== undefined).map((r) => [r.level, r.code, r.msg]),
+    [[20, 'FST_DBBASIC_SESSIONS_TOO_LARGE', 'fastify-dbbasic-sessions: could not re-issue the cookie']])
+})
