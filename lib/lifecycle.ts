@@ -1,7 +1,7 @@
 // What a verified token means for this request: still a session or not, and
 // whether the cookie must be re-issued (rolling renewal, secret rotation).
 // Pure: no Fastify, no clock of its own.
-import type { Verified } from './token.js'
+import { isExpired, type Verified } from './token.js'
 
 export interface Policy {
   ttl: number
@@ -45,7 +45,7 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy): De
   let expires = token.expires
   if (policy.absoluteTtl !== undefined) {
     const end = iat + policy.absoluteTtl
-    if (end + policy.clockTolerance <= nowSeconds) return 'absolute lifetime over'
+    if (isExpired(end, policy.clockTolerance, nowSeconds)) return 'absolute lifetime over'
     expires = Math.min(expires, end)
   }
   let renewed = false

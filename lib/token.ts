@@ -61,6 +61,7 @@ export function encodeToken (userId: string, expires: number, key: HmacKey, iat?
 }
 
 const PAYLOAD = /^[A-Za-z0-9_-]+={0,2}$/
+const SIGNATURE = /^[0-9a-f]{64}$/
 const NON_ASCII = /[\x80-\xff]/
 
 // atob is the quickest base64 decoder here; it wants the standard alphabet and
@@ -70,7 +71,11 @@ function decodePayload (payload: string): unknown {
   const bytes = atob(standard)
   return JSON.parse(NON_ASCII.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes)
 }
-const SIGNATURE = /^[0-9a-f]{64}$/
+
+/** The one expiry rule: expired when `expires <= now`, after `tolerance` seconds of grace. */
+export function isExpired (expires: number, tolerance: number, nowSeconds: number): boolean {
+  return expires + tolerance <= nowSeconds
+}
 
 /**
  * Checks a token. Returns what it carries, or why it was refused. Never throws.
@@ -107,7 +112,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
   const { user_id: userId, expires, iat } = data as Record<string, unknown>
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
-  if (expires + tolerance <= nowSeconds) return 'expired'
+  if (isExpired(expires, tolerance, nowSeconds)) return 'expired'
   return {
     userId,
     expires,

@@ -1,7 +1,7 @@
 // Verification for one plugin instance: the codec, plus a bounded cache of tokens
 // that already verified, so a browser sending the same cookie on every request
 // costs a map lookup and an expiry check instead of an HMAC.
-import { verifyToken, type Failure, type Keys, type Verified } from './token.js'
+import { isExpired, verifyToken, type Failure, type Keys, type Verified } from './token.js'
 
 export type Verify = (token: string, nowSeconds: number) => Verified | Failure
 
@@ -31,7 +31,7 @@ export function makeVerifier (keys: Keys, tolerance: number, cacheSize: number):
       }
     }
     if (hit !== undefined) {
-      if (hit.expires + tolerance > nowSeconds) return hit
+      if (!isExpired(hit.expires, tolerance, nowSeconds)) return hit
       young.delete(token)
       return 'expired'
     }
