@@ -1,7 +1,7 @@
 // `npm run test:e2e`: the demo in a real headless Chromium (Debian's), driven by
 // playwright-core: the flow a person follows, and the browser's own cookie rules.
 import { existsSync, mkdirSync } from 'node:fs'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { chromium, type Browser } from 'playwright-core'
 import { startDemo } from '../demo-process.js'
 
@@ -21,27 +21,35 @@ t.before(async () => {
 })
 t.teardown(() => browser?.close())
 
-t.test('sign in, stay signed in across a reload, call /me, sign out', async (t) => {
-  const ttl = 3600
+/** The demo with this ttl, a fresh browser context on its home page, and a way to sign in there. */
+async function openDemo (t: Test, ttl: number) {
   const demo = await startDemo(t, { SECRET_KEY: SECRET, SESSION_TTL: String(ttl) })
   const context = await browser.newContext()
   t.teardown(() => context.close())
   const page = await context.newPage()
-
   await page.goto(demo.base + '/')
+  const signIn = async (name: string): Promise<void> => {
+    await page.fill('#username', name)
+    await Promise.all([page.waitForURL(demo.base + '/'), page.click('button[type=submit]')])
+  }
+  const sessionCookie = async () => (await context.cookies(demo.base)).find((c) => c.name === 'session')
+  return { demo, page, signIn, sessionCookie }
+}
+
+t.test('sign in, stay signed in across a reload, call /me, sign out', async (t) => {
+  const ttl = 3600
+  const { demo, page, signIn, sessionCookie } = await openDemo(t, ttl)
   t.ok(await page.locator('#username').isVisible(), 'signed out: the login form')
 
-  await page.fill('#username', 'Ada Lovelace')
   const signedInAt = Date.now() / 1000
-  await Promise.all([page.waitForURL(demo.base + '/'), page.click('button[type=submit]')])
+  await signIn('Ada Lovelace')
   t.equal(await page.locator('#status').textContent(), 'Signed in as Ada Lovelace')
 
   await page.reload()
   t.equal(await page.locator('#status').textContent(), 'Signed in as Ada Lovelace', 'still signed in after a reload')
 
   t.notMatch(await page.evaluate(() => document.cookie), /session=/, 'page scripts cannot see the session cookie (HttpOnly)')
-  const cookies = await context.cookies(demo.base)
-  const session = cookies.find((c) => c.name === 'session')
+  const session = await sessionCookie()
   t.ok(session !== undefined, 'the browser keeps the session cookie')
   t.match(session, { httpOnly: true, sameSite: 'Lax', path: '/', secure: false, domain: '127.0.0.1' })
   t.ok(Math.abs(session!.expires - (signedInAt + ttl)) < 60, `expires about the ttl away (${Math.round(session!.expires - signedInAt)} s)`)
@@ -55,22 +63,17 @@ t.test('sign in, stay signed in across a reload, call /me, sign out', async (t) 
 
   await Promise.all([page.waitForURL(demo.base + '/'), page.click('text=Sign out')])
   t.ok(await page.locator('#username').isVisible(), 'signed out: the form again')
-  t.equal((await context.cookies(demo.base)).find((c) => c.name === 'session'), undefined, 'the cookie is gone from the store')
+  t.equal(await sessionCookie(), undefined, 'the cookie is gone from the store')
   t.equal((await page.evaluate(async () => (await fetch('/me')).status)), 401)
 })
 
 t.test('with a short ttl, browser and server agree the session has ended', async (t) => {
   const ttl = 2
-  const demo = await startDemo(t, { SECRET_KEY: SECRET, SESSION_TTL: String(ttl) })
-  const context = await browser.newContext()
-  t.teardown(() => context.close())
-  const page = await context.newPage()
-  await page.goto(demo.base + '/')
-  await page.fill('#username', 'Grace')
-  await Promise.all([page.waitForURL(demo.base + '/'), page.click('button[type=submit]')])
+  const { demo, page, signIn, sessionCookie } = await openDemo(t, ttl)
+  await signIn('Grace')
   const signedInAt = Date.now()
   t.equal(await page.locator('#status').textContent(), 'Signed in as Grace')
-  const token = (await context.cookies(demo.base)).find((c) => c.name === 'session')!.value
+  const token = (await sessionCookie())!.value
 
   // Expiry is the browser's own clock: wait for it by reloading until the form
   // comes back (bounded), not for a fixed time.
@@ -85,7 +88,7 @@ t.test('with a short ttl, browser and server agree the session has ended', async
   // Token expiry is whole seconds (floor(login) + ttl, as the reference writes it),
   // the cookie's Max-Age counts from the login itself: they may differ by under a second.
   t.ok(endedAfter >= ttl - 1 && endedAfter < ttl + 1.5, `the form came back after ${endedAfter.toFixed(1)} s (${reloads} reloads): the ttl, to the second`)
-  while ((await context.cookies(demo.base)).some((c) => c.name === 'session')) {
+  while ((await sessionCookie()) !== undefined) {
     if (Date.now() - signedInAt > (ttl + 2) * 1000) throw new Error('the browser kept the cookie past its Max-Age')
     await page.waitForTimeout(100)
   }
