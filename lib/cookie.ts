@@ -10,21 +10,37 @@ export const MAX_SET_COOKIE_BYTES = 4096
 /**
  * Every value sent under `name`, in header order. A sibling subdomain can plant a
  * second cookie with the same name, so a first-match parser would let it choose.
+ * Names and values are trimmed of spaces and tabs only (RFC 6265). The scan looks
+ * for the name itself and checks what surrounds it, so each character of the
+ * header is looked at a bounded number of times whatever the header's shape.
  */
 export function readCookies (header: string, name: string): string[] {
   const found: string[] = []
-  let start = 0
-  while (start < header.length) {
-    let end = header.indexOf(';', start)
-    if (end === -1) end = header.length
-    const eq = header.indexOf('=', start)
-    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
-      found.push(decode(header.slice(eq + 1, end).trim()))
+  let at = header.indexOf(name)
+  while (at !== -1) {
+    let before = at - 1
+    while (before >= 0 && isBlank(header.charCodeAt(before))) before--
+    let after = at + name.length
+    while (after < header.length && isBlank(header.charCodeAt(after))) after++
+    if ((before === -1 || header.charCodeAt(before) === SEMICOLON) && header.charCodeAt(after) === EQUALS) {
+      let end = header.indexOf(';', after + 1)
+      if (end === -1) end = header.length
+      let first = after + 1
+      let last = end
+      while (first < last && isBlank(header.charCodeAt(first))) first++
+      while (last > first && isBlank(header.charCodeAt(last - 1))) last--
+      found.push(decode(header.slice(first, last)))
+      at = end === header.length ? -1 : header.indexOf(name, end + 1)
+    } else {
+      at = header.indexOf(name, at + 1)
     }
-    start = end + 1
   }
   return found
 }
+
+const SEMICOLON = 0x3b
+const EQUALS = 0x3d
+const isBlank = (code: number): boolean => code === 0x20 || code === 0x09
 
 function decode (value: string): string {
   if (!value.includes('%')) return value
