@@ -19,16 +19,25 @@ export function makeToken (userId: string, expires: number, keys: Keys, iat?: nu
   return token
 }
 
-// Keys are derived once per distinct secret, not on every call.
-let lastSecret: Contract.Secret | undefined
+// Keys are derived once per distinct list of secrets. The list is compared by
+// content, with a copy kept here: an array edited in place (an incident rotation
+// with splice) or a changed SECRET_KEY takes effect on the next call.
+let lastSecrets: readonly string[] = []
 let lastKeys: Keys | undefined
 function keysFor (secret: Contract.Secret | undefined): Keys {
   const wanted = secret ?? process.env.SECRET_KEY
-  if (lastKeys === undefined || wanted !== lastSecret) {
-    lastKeys = resolveKeys(secret)
-    lastSecret = wanted
-  }
-  return lastKeys
+  if (lastKeys !== undefined && sameSecrets(wanted, lastSecrets)) return lastKeys
+  const keys = resolveKeys(secret)
+  lastSecrets = typeof wanted === 'string' ? [wanted] : [...(wanted as readonly string[])]
+  lastKeys = keys
+  return keys
+}
+
+function sameSecrets (wanted: Contract.Secret | undefined, known: readonly string[]): boolean {
+  if (typeof wanted === 'string') return known.length === 1 && known[0] === wanted
+  if (wanted === undefined || wanted.length !== known.length) return false
+  for (let i = 0; i < known.length; i++) if (wanted[i] !== known[i]) return false
+  return true
 }
 
 export const createSession: typeof Contract.createSession = (userId, options) => {

@@ -88,3 +88,34 @@ t.test('destroySession has nothing to do server-side', async (t) => {
   t.equal(destroySession(createSession('a', { secret: SECRET })), undefined)
   t.equal(destroySession(), undefined)
 })
+
+t.test('a list of secrets edited in place takes effect on the next call', async (t) => {
+  const NEW = 'rotated-secret-0123456789abcdef0123456789abcd'
+  const secrets = [SECRET, OTHER_SECRET]
+  const before = createSession('u', { secret: secrets })
+  t.equal(getSession(before, { secret: secrets }), 'u')
+  secrets.splice(0, 1, NEW)
+  t.equal(getSession(before, { secret: secrets }), null, 'the removed secret no longer verifies')
+  const after = createSession('u', { secret: secrets })
+  t.equal(getSession(after, { secret: NEW }), 'u', 'the new first secret signs')
+  t.equal(getSession(createSession('v', { secret: OTHER_SECRET }), { secret: secrets }), 'v', 'the kept secret still verifies')
+  secrets.push(SECRET)
+  t.equal(getSession(before, { secret: secrets }), 'u', 'a secret pushed onto the list verifies')
+  secrets.length = 1
+  t.equal(getSession(before, { secret: secrets }), null, 'and stops when the list is cut short')
+})
+
+t.test('a string secret, a list holding it, and SECRET_KEY holding it are the same keys', async (t) => {
+  const saved = process.env.SECRET_KEY
+  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
+  const token = createSession('same', { secret: [SECRET] })
+  t.equal(getSession(token, { secret: SECRET }), 'same')
+  process.env.SECRET_KEY = SECRET
+  t.equal(getSession(token), 'same')
+  process.env.SECRET_KEY = OTHER_SECRET
+  t.equal(getSession(token), null, 'SECRET_KEY changed between two calls')
+  t.equal(getSession(createSession('env'), { secret: SECRET }), null, 'signed with the new SECRET_KEY, not the old...')
+  t.equal(getSession(createSession('env'), { secret: OTHER_SECRET }), 'env', '...which verifies it')
+  delete process.env.SECRET_KEY
+  t.throws(() => getSession(token), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET' }, 'SECRET_KEY removed: no keys kept from before')
+})
