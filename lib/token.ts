@@ -1,6 +1,6 @@
 // The dbbasic-sessions 3.0.0 wire format: base64url(json) "." hex(HMAC-SHA256).
 // Pure and synchronous: no Fastify, no clock, no environment.
-import { HmacKey } from './hmac.js'
+import { HmacKey, NOT_HEX, findKey } from './hmac.js'
 
 /** Longer inputs are refused before any hashing: no cookie can hold more. */
 export const MAX_TOKEN_LENGTH = 4096
@@ -61,15 +61,79 @@ export function encodeToken (userId: string, expires: number, key: HmacKey, iat?
 }
 
 const PAYLOAD = /^[A-Za-z0-9_-]+={0,2}$/
-const SIGNATURE = /^[0-9a-f]{64}$/
-const NON_ASCII = /[\x80-\xff]/
 
-// atob is the quickest base64 decoder here; it wants the standard alphabet and
-// gives bytes as latin1, so UTF-8 (never in our own ASCII payloads) is decoded again.
-function decodePayload (payload: string): unknown {
-  const standard = payload.includes('-') || payload.includes('_') ? payload.replace(/-/g, '+').replace(/_/g, '/') : payload
-  const bytes = atob(standard)
-  return JSON.parse(NON_ASCII.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes)
+interface Claims { userId: unknown, expires: unknown, iat: unknown }
+
+// Decoded payloads land here (synchronous, so one buffer serves every call): base64
+// takes 3 bytes per 4 characters, so a payload of a token that fits decodes into it.
+const decoded = Buffer.alloc(MAX_TOKEN_LENGTH)
+
+/**
+ * The claims of a payload whose signature matched; undefined when it is not a
+ * JSON object. Padding follows atob's rule (the decoder used before): with '='
+ * the length is a multiple of 4; without, it is not one more than a multiple of 4.
+ * The bytes are read as UTF-8, as json.loads reads them.
+ */
+function decodePayload (payload: string): Claims | undefined {
+  const padded = payload.charCodeAt(payload.length - 1) === 0x3d
+  if (padded ? payload.length % 4 !== 0 : payload.length % 4 === 1) return undefined
+  const text = decoded.toString('utf8', 0, decoded.write(payload, 0, 'base64url'))
+  const own = readOwnShape(text)
+  if (own !== undefined) return own
+  const data: unknown = JSON.parse(text)
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
+  const { user_id: userId, expires, iat } = data as Record<string, unknown>
+  return { userId, expires, iat }
+}
+
+const ID_START = '{"user_id": "'
+const EXPIRES = '", "expires": '
+const IAT = ', "iat": '
+/** A user id JSON writes as it is: printable ASCII but '"' and '\\'. */
+const PLAIN_ID = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
+
+/**
+ * The exact JSON this package and the reference write, read without JSON.parse:
+ * `{"user_id": "<plain id>", "expires": <digits>}`, maybe with `, "iat": <digits>`.
+ * Anything else (escapes, other spacing or order, fractions) is left to JSON.parse.
+ */
+function readOwnShape (text: string): Claims | undefined {
+  if (!text.startsWith(ID_START)) return undefined
+  const close = text.indexOf('"', ID_START.length)
+  if (close === -1) return undefined
+  const userId = text.slice(ID_START.length, close)
+  if (!PLAIN_ID.test(userId) || !text.startsWith(EXPIRES, close)) return undefined
+  const expiresAt = close + EXPIRES.length
+  let end = integerEnd(text, expiresAt)
+  if (end === -1) return undefined
+  const expires = integer(text, expiresAt, end)
+  let iat: number | null = null
+  if (text.startsWith(IAT, end)) {
+    const iatAt = end + IAT.length
+    end = integerEnd(text, iatAt)
+    if (end === -1) return undefined
+    iat = integer(text, iatAt, end)
+  }
+  return end === text.length - 1 && text.charCodeAt(end) === 0x7d ? { userId, expires, iat } : undefined
+}
+
+/**
+ * Where the integer written at `at` ends, if JSON would write it so (digits, no
+ * sign, no leading zero) and it has at most 15 digits, so it is exact; else -1.
+ */
+function integerEnd (text: string, at: number): number {
+  let i = at
+  while (i < text.length && i - at <= 15 && isDigit(text.charCodeAt(i))) i++
+  const count = i - at
+  return count === 0 || count > 15 || (count > 1 && text.charCodeAt(at) === 0x30) ? -1 : i
+}
+
+const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39
+
+function integer (text: string, from: number, to: number): number {
+  let value = 0
+  for (let i = from; i < to; i++) value = value * 10 + text.charCodeAt(i) - 0x30
+  return value
 }
 
 /** The one expiry rule: expired when `expires <= now`, after `tolerance` seconds of grace. */
@@ -85,31 +149,28 @@ export function isExpired (expires: number, tolerance: number, nowSeconds: numbe
  */
 export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tolerance = 0): Verified | Failure {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return 'malformed'
-  const dot = token.indexOf('.')
-  if (dot < 1 || token.length - dot - 1 !== 64) return 'malformed'
+  // The signature is the last 64 characters, the dot just before them; a dot
+  // anywhere else fails the payload's check.
+  const dot = token.length - 65
+  if (dot < 1 || token.charCodeAt(dot) !== 0x2e) return 'malformed'
   const payload = token.slice(0, dot)
+  // Only characters of the format reach the HMAC, so no text is re-encoded on its
+  // way to the hash; findKey checks the signature's form before hashing.
+  if (!PAYLOAD.test(payload)) return 'malformed'
   const signature = token.slice(dot + 1)
-  // Both checks bound what reaches the HMAC to the characters the format allows,
-  // so no text is re-encoded on its way to the hash.
-  if (!SIGNATURE.test(signature) || !PAYLOAD.test(payload)) return 'malformed'
 
-  let keyIndex = -1
-  for (let i = 0; i < keys.length; i++) {
-    if (keys[i].matches(payload, signature)) {
-      keyIndex = i
-      break
-    }
-  }
+  const keyIndex = findKey(keys, payload, signature)
+  if (keyIndex === NOT_HEX) return 'malformed'
   if (keyIndex === -1) return 'bad signature'
 
-  let data: unknown
+  let claims: Claims | undefined
   try {
-    data = decodePayload(payload)
+    claims = decodePayload(payload)
   } catch {
     return 'malformed'
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'malformed'
-  const { user_id: userId, expires, iat } = data as Record<string, unknown>
+  if (claims === undefined) return 'malformed'
+  const { userId, expires, iat } = claims
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (isExpired(expires, tolerance, nowSeconds)) return 'expired'

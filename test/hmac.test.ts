@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
 import t from 'tap'
 import fc from 'fast-check'
-import { HmacKey } from '../lib/hmac.js'
+import { HmacKey, NOT_HEX, findKey } from '../lib/hmac.js'
 
 const reference = (key: Buffer, message: string): string => createHmac('sha256', key).update(message, 'latin1').digest('hex')
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1')
@@ -41,8 +41,32 @@ t.test('one key gives the same MAC on every call: the scratch buffer leaves noth
   mac.hexDigest(long)
   t.equal(mac.hexDigest('short'), reference(key, 'short'))
   t.equal(mac.hexDigest(long), reference(key, long))
-  t.ok(mac.matches('short', reference(key, 'short')))
-  t.notOk(mac.matches('short', reference(key, 'shorT')))
+  t.equal(findKey([mac], 'short', reference(key, 'short')), 0)
+  t.equal(findKey([mac], 'short', reference(key, 'shorT')), -1)
+})
+
+t.test('findKey: the first key whose MAC matches, -1 for none, NOT_HEX for a signature that cannot be one', async (t) => {
+  const keys = [randomBytes(32), randomBytes(32), randomBytes(32)]
+  const macs = keys.map((k) => new HmacKey(k))
+  for (let i = 0; i < keys.length; i++) t.equal(findKey(macs, 'message', reference(keys[i], 'message')), i)
+  const good = reference(keys[1], 'message')
+  const letter = good.search(/[a-f]/)
+  t.equal(findKey(macs, 'other', good), -1, 'a MAC of another message')
+  t.equal(findKey([], 'message', good), -1, 'no keys')
+  const forms: Array<[string, string]> = [
+    ['upper-case hex', good.toUpperCase()],
+    ['one letter re-cased', good.slice(0, letter) + good[letter].toUpperCase() + good.slice(letter + 1)],
+    ['63 characters', good.slice(1)],
+    ['65 characters', good + '0'],
+    ['not hex', 'z'.repeat(64)],
+    // latin1 would write U+0161 as 0x61 ("a") and U+0130 as 0x30 ("0")
+    ['a character whose low byte is a hex digit', good.slice(0, 63) + String.fromCharCode(0x100 + good.charCodeAt(63))],
+    ['the same, first', String.fromCharCode(0x100 + good.charCodeAt(0)) + good.slice(1)],
+    ['latin-1 letters', 'é'.repeat(64)],
+    ['empty', '']
+  ]
+  for (const [what, signature] of forms) t.equal(findKey(macs, 'message', signature), NOT_HEX, what)
+  t.equal(findKey(macs, 'message', good), 1, 'and the right one still matches after them')
 })
 
 t.test('the key material cannot be printed or serialised', async (t) => {

@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto'
 import t from 'tap'
+import fc from 'fast-check'
 import { MAX_TOKEN_LENGTH, encodeToken, pyJsonString, toKeys, verifyToken } from '../lib/token.js'
 import { OTHER_SECRET, SECRET } from './helpers.js'
 
@@ -104,4 +105,68 @@ t.test('inputs over 4096 characters are refused before any hashing', async (t) =
   t.equal(over.length, MAX_TOKEN_LENGTH + 1)
   t.equal(counted(over, k, NOW), 'malformed')
   t.equal(hashed, 0, 'no HMAC was computed')
+})
+
+// The payload decoder before this one: atob, then JSON.parse of the bytes read as
+// UTF-8. The reader of our own JSON shape must agree with it on every payload.
+function parsedAsBefore (payload: string, now: number): unknown {
+  let data: unknown
+  try {
+    data = JSON.parse(Buffer.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), 'latin1').toString('utf8'))
+  } catch {
+    return 'malformed'
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'malformed'
+  const { user_id: userId, expires, iat } = data as Record<string, unknown>
+  if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
+  if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
+  if (expires <= now) return 'expired'
+  return { userId, expires, iat: typeof iat === 'number' && Number.isFinite(iat) ? iat : null, keyIndex: 0 }
+}
+
+const sign = (payload: string): string => payload + '.' + crypto.createHmac('sha256', SECRET).update(payload).digest('hex')
+const b64url = (bytes: Buffer): string => bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
+
+t.test('signed payloads near our own JSON shape read exactly as JSON.parse reads them', async (t) => {
+  const runs = Number(process.env.PROPERTY_RUNS ?? 300) * 10
+  const number = fc.oneof(
+    fc.constantFrom('1764118800', '0', '00', '01764118800', '-1764118800', '1764118800.5', '1e10', '999999999999999', '1000000000000000', '9999999999999999', '', ' 1', '1 ', 'x', '17641188001764118800'),
+    fc.integer({ min: 0, max: 2 ** 40 }).map(String)
+  )
+  const id = fc.oneof(
+    fc.constantFrom('42', 'alice', 'user@example.com', 'a b', 'a\\"b', 'a\\\\b', 'a\\u00e9', 'Zoë', '用户', '"', '', 'a"', 'x'.repeat(300)),
+    fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 20 })
+  )
+  const shape = fc.record({
+    start: fc.constantFrom('{"user_id": "', '{"user_id":"', ' {"user_id": "', '{"user_id": "'),
+    id,
+    middle: fc.constantFrom('", "expires": ', '","expires":', '", "expires" : ', '", "expire": ', ' no closing quote '),
+    expires: number,
+    iat: fc.option(fc.tuple(fc.constantFrom(', "iat": ', ',"iat":', ', "iat": ', ', "iat": "'), number).map(([a, b]) => a + b)),
+    end: fc.constantFrom('}', '}', '} ', '}}', ', "x": 1}', ', "expires": 1}', ', "user_id": "b"}', '', '\n}')
+  })
+  fc.assert(fc.property(shape, fc.boolean(), ({ start, id, middle, expires, iat, end }, stripPadding) => {
+    const json = start + id + middle + expires + (iat ?? '') + end
+    let payload = b64url(Buffer.from(json, 'utf8'))
+    if (stripPadding) payload = payload.replace(/=+$/, '')
+    const got = verifyToken(sign(payload), keys, NOW)
+    const want = parsedAsBefore(payload, NOW)
+    return JSON.stringify(got) === JSON.stringify(want)
+  }), { numRuns: runs })
+  t.pass(`${runs} payloads`)
+})
+
+t.test('padding as atob takes it: "=" only up to a multiple of four characters, never one character over', async (t) => {
+  // 47 bytes of JSON: 64 characters of base64, the last one "="
+  const json = `{"user_id": "pad-it", "expires": ${NOW + 60}}`.padEnd(47, ' ')
+  const payload = b64url(Buffer.from(json))
+  t.equal(payload.length, 64)
+  t.ok(payload.endsWith('=') && !payload.endsWith('=='))
+  const bare = payload.slice(0, -1)
+  t.match(verifyToken(sign(payload), keys, NOW), { userId: 'pad-it' }, 'padded')
+  t.match(verifyToken(sign(bare), keys, NOW), { userId: 'pad-it' }, 'unpadded')
+  for (const [what, odd] of [['one "=" too many', payload + '='], ['"==" where one belongs', bare + '=='], ['one character over a multiple of four', payload + 'A'], ['a single character', 'A']]) {
+    t.equal(verifyToken(sign(odd), keys, NOW), 'malformed', what)
+    t.equal(parsedAsBefore(odd, NOW), 'malformed', `${what}: as before`)
+  }
 })
