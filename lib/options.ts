@@ -309,7 +309,7 @@ export function defaultCookieName (cookie: CookieConfig): string {
 
 function trustedOrigins (csrf: boolean | CsrfOptions | undefined): ReadonlySet<string> | null {
   if (csrf === false) return null
-  const origins = csrf === undefined || csrf === true ? [] : defined(csrf, 'csrf').trustedOrigins ?? []
+  const origins = typeof csrf === 'object' ? csrf.trustedOrigins ?? [] : []
   origins.forEach((origin, i) => {
     let parsed: URL | undefined
     try {

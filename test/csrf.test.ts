@@ -2,6 +2,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import sessions, { createSession } from '../lib/index.js'
+import { crossOriginRefusal } from '../lib/csrf.js'
 import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
 import { LogCapture, SECRET, T0, sessionCookie } from './helpers.js'
 
@@ -135,4 +136,14 @@ t.test('trustedOrigins must be origins as browsers send them', async (t) => {
   typo.register(sessions, { secret: SECRET, csrf: { trustedOrigin: [] } as unknown as boolean })
   await t.rejects(async () => { await typo.ready() }, { message: /unknown option "csrf.trustedOrigin" \(did you mean "csrf.trustedOrigins"\?\)/ })
   await typo.close()
+})
+
+t.test('csrf: true is the default spelled out; over HTTP/2 the :authority stands for Host', async (t) => {
+  const { app } = await build({ csrf: true })
+  t.teardown(() => app.close())
+  t.equal((await app.inject(post('/login', { 'sec-fetch-site': 'cross-site' }))).statusCode, 403)
+  const trusted = new Set<string>()
+  t.equal(crossOriginRefusal('POST', { ':authority': HOST, origin: SELF }, trusted), undefined)
+  t.equal(crossOriginRefusal('POST', { ':authority': 'other.example.com', origin: SELF }, trusted), 'Origin does not match Host')
+  t.equal(crossOriginRefusal('POST', { origin: SELF }, trusted), 'Origin does not match Host', 'no host at all: refused')
 })
