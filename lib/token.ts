@@ -12,6 +12,10 @@ export interface Verified {
   expires: number
   /** The login time carried by the token, or null when it has none (the reference never writes one). */
   iat: number | null
+  /** The login's own ttl, when it was made with one other than the plugin's and renews (absent in the reference). */
+  ttl: number | null
+  /** False for a browser-session cookie (no Max-Age), which renewals keep as such. */
+  persistent: boolean
   /** Position in the key list of the secret that verified the token (0 = the signing one). */
   keyIndex: number
 }
@@ -48,10 +52,24 @@ export function pyJsonString (s: string): string {
   return out + '"'
 }
 
-/** Makes a token. `iat` is appended after `expires` only when given, so without it tokens match the reference byte for byte. */
-export function encodeToken (userId: string, expires: number, key: HmacKey, iat?: number): string {
+/** What a token may carry besides the reference's two fields; each is written only when given. */
+export interface Extras {
+  iat?: number | undefined
+  ttl?: number | undefined
+  persistent?: false | undefined
+}
+
+/**
+ * Makes a token. The extra fields come after `expires`, each only when given, so
+ * without them tokens match the reference byte for byte (which ignores unknown fields).
+ */
+export function encodeToken (userId: string, expires: number, key: HmacKey, extras?: Extras): string {
   let json = '{"user_id": ' + pyJsonString(userId) + ', "expires": ' + expires
-  if (iat !== undefined) json += ', "iat": ' + iat
+  if (extras !== undefined) {
+    if (extras.iat !== undefined) json += ', "iat": ' + extras.iat
+    if (extras.ttl !== undefined) json += ', "ttl": ' + extras.ttl
+    if (extras.persistent === false) json += ', "persistent": false'
+  }
   json += '}'
   // The JSON is ASCII, so btoa takes it as is. Python's urlsafe_b64encode keeps the
   // '=' padding, which Node's 'base64url' would drop.
@@ -62,7 +80,7 @@ export function encodeToken (userId: string, expires: number, key: HmacKey, iat?
 
 const PAYLOAD = /^[A-Za-z0-9_-]+={0,2}$/
 
-interface Claims { userId: unknown, expires: unknown, iat: unknown }
+interface Claims { userId: unknown, expires: unknown, iat: unknown, ttl: unknown, persistent: unknown }
 
 // Decoded payloads land here (synchronous, so one buffer serves every call): base64
 // takes 3 bytes per 4 characters, so a payload of a token that fits decodes into it.
@@ -82,20 +100,23 @@ function decodePayload (payload: string): Claims | undefined {
   if (own !== undefined) return own
   const data: unknown = JSON.parse(text)
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
-  const { user_id: userId, expires, iat } = data as Record<string, unknown>
-  return { userId, expires, iat }
+  const { user_id: userId, expires, iat, ttl, persistent } = data as Record<string, unknown>
+  return { userId, expires, iat, ttl, persistent }
 }
 
 const ID_START = '{"user_id": "'
 const EXPIRES = '", "expires": '
 const IAT = ', "iat": '
+const TTL = ', "ttl": '
+const NOT_PERSISTENT = ', "persistent": false'
 /** A user id JSON writes as it is: printable ASCII but '"' and '\\'. */
 const PLAIN_ID = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
 
 /**
  * The exact JSON this package and the reference write, read without JSON.parse:
- * `{"user_id": "<plain id>", "expires": <digits>}`, maybe with `, "iat": <digits>`.
- * Anything else (escapes, other spacing or order, fractions) is left to JSON.parse.
+ * `{"user_id": "<plain id>", "expires": <digits>}`, with encodeToken's extras in
+ * its order when present. Anything else (escapes, other spacing or order,
+ * fractions) is left to JSON.parse.
  */
 function readOwnShape (text: string): Claims | undefined {
   if (!text.startsWith(ID_START)) return undefined
@@ -103,18 +124,30 @@ function readOwnShape (text: string): Claims | undefined {
   if (close === -1) return undefined
   const userId = text.slice(ID_START.length, close)
   if (!PLAIN_ID.test(userId) || !text.startsWith(EXPIRES, close)) return undefined
-  const expiresAt = close + EXPIRES.length
-  let end = integerEnd(text, expiresAt)
+  let at = close + EXPIRES.length
+  let end = integerEnd(text, at)
   if (end === -1) return undefined
-  const expires = integer(text, expiresAt, end)
-  let iat: number | null = null
+  const expires = integer(text, at, end)
+  let iat: number | undefined
   if (text.startsWith(IAT, end)) {
-    const iatAt = end + IAT.length
-    end = integerEnd(text, iatAt)
+    at = end + IAT.length
+    end = integerEnd(text, at)
     if (end === -1) return undefined
-    iat = integer(text, iatAt, end)
+    iat = integer(text, at, end)
   }
-  return end === text.length - 1 && text.charCodeAt(end) === 0x7d ? { userId, expires, iat } : undefined
+  let ttl: number | undefined
+  if (text.startsWith(TTL, end)) {
+    at = end + TTL.length
+    end = integerEnd(text, at)
+    if (end === -1) return undefined
+    ttl = integer(text, at, end)
+  }
+  let persistent: false | undefined
+  if (text.startsWith(NOT_PERSISTENT, end)) {
+    end += NOT_PERSISTENT.length
+    persistent = false
+  }
+  return end === text.length - 1 && text.charCodeAt(end) === 0x7d ? { userId, expires, iat, ttl, persistent } : undefined
 }
 
 /**
@@ -170,7 +203,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     return 'malformed'
   }
   if (claims === undefined) return 'malformed'
-  const { userId, expires, iat } = claims
+  const { userId, expires, iat, ttl, persistent } = claims
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (isExpired(expires, tolerance, nowSeconds)) return 'expired'
@@ -178,6 +211,8 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     userId,
     expires,
     iat: typeof iat === 'number' && Number.isFinite(iat) ? iat : null,
+    ttl: typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl > 0 ? ttl : null,
+    persistent: persistent !== false,
     keyIndex
   }
 }

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import fc from 'fast-check'
 import { MAX_TOKEN_LENGTH, encodeToken, pyJsonString, toKeys, verifyToken } from '../lib/token.js'
@@ -40,11 +41,25 @@ t.test('payloads whose base64url has "-" and "_" are written and read back', asy
 })
 
 t.test('iat is written after expires only when given', async (t) => {
-  const token = encodeToken('42', NOW + 3600, keys[0], NOW)
+  const token = encodeToken('42', NOW + 3600, keys[0], { iat: NOW })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764118800, "iat": 1764115200}')
   const verified = verifyToken(token, keys, NOW)
-  t.same(verified, { userId: '42', expires: NOW + 3600, iat: NOW, keyIndex: 0 })
-  t.same(verifyToken(encodeToken('42', NOW + 3600, keys[0]), keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, keyIndex: 0 })
+  t.same(verified, { userId: '42', expires: NOW + 3600, iat: NOW, ttl: null, persistent: true, keyIndex: 0 })
+  t.same(verifyToken(encodeToken('42', NOW + 3600, keys[0]), keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, ttl: null, persistent: true, keyIndex: 0 })
+})
+
+t.test('a per-login ttl and a browser-session flag are written after iat, only when given, and read back', async (t) => {
+  const token = encodeToken('42', NOW + 300, keys[0], { iat: NOW, ttl: 300, persistent: false })
+  t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764115500, "iat": 1764115200, "ttl": 300, "persistent": false}')
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, ttl: 300, persistent: false, keyIndex: 0 })
+  t.equal(encodeToken('42', NOW + 300, keys[0], { persistent: undefined }), encodeToken('42', NOW + 300, keys[0]), 'absent fields write nothing')
+  // Signed but odd values (not made by this package) count as absent.
+  for (const odd of ['"ttl": 0', '"ttl": 1.5', '"ttl": "300"', '"persistent": 0', '"persistent": null']) {
+    const json = `{"user_id": "42", "expires": ${NOW + 300}, ${odd}}`
+    const payload = Buffer.from(json).toString('base64url')
+    const padded = payload + '='.repeat((4 - payload.length % 4) % 4)
+    t.match(verifyToken(padded + '.' + keys[0].hexDigest(padded), keys, NOW), { ttl: null, persistent: true }, odd)
+  }
 })
 
 t.test('verification reports why a token was refused', async (t) => {
@@ -72,7 +87,7 @@ t.test('signed payloads that are not a session are refused, not thrown', async (
   t.match(verifyToken(signed('{"user_id": "Zoë", "expires": 1764118800}'), keys, NOW), { userId: 'Zoë' },
     'raw UTF-8 in a payload (another implementation, same secret) is read as UTF-8, as json.loads reads it')
   t.same(verifyToken(signed('{"user_id": "4", "expires": 1764118800.5, "iat": "x"}'), keys, NOW),
-    { userId: '4', expires: 1764118800.5, iat: null, keyIndex: 0 }, 'a non-numeric iat counts as none')
+    { userId: '4', expires: 1764118800.5, iat: null, ttl: null, persistent: true, keyIndex: 0 }, 'a non-numeric iat counts as none')
 })
 
 t.test('any secret of the list verifies, and the result says which', async (t) => {
@@ -117,11 +132,18 @@ function parsedAsBefore (payload: string, now: number): unknown {
     return 'malformed'
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'malformed'
-  const { user_id: userId, expires, iat } = data as Record<string, unknown>
+  const { user_id: userId, expires, iat, ttl, persistent } = data as Record<string, unknown>
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (expires <= now) return 'expired'
-  return { userId, expires, iat: typeof iat === 'number' && Number.isFinite(iat) ? iat : null, keyIndex: 0 }
+  return {
+    userId,
+    expires,
+    iat: typeof iat === 'number' && Number.isFinite(iat) ? iat : null,
+    ttl: typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl > 0 ? ttl : null,
+    persistent: persistent !== false,
+    keyIndex: 0
+  }
 }
 
 const sign = (payload: string): string => payload + '.' + crypto.createHmac('sha256', SECRET).update(payload).digest('hex')
@@ -143,15 +165,17 @@ t.test('signed payloads near our own JSON shape read exactly as JSON.parse reads
     middle: fc.constantFrom('", "expires": ', '","expires":', '", "expires" : ', '", "expire": ', ' no closing quote '),
     expires: number,
     iat: fc.option(fc.tuple(fc.constantFrom(', "iat": ', ',"iat":', ', "iat": ', ', "iat": "'), number).map(([a, b]) => a + b)),
+    ttl: fc.option(fc.tuple(fc.constantFrom(', "ttl": ', ',"ttl":', ', "ttl": ', ', "ttl": "'), number).map(([a, b]) => a + b)),
+    persistent: fc.option(fc.constantFrom(', "persistent": false', ', "persistent": false', ', "persistent": true', ',"persistent":false', ', "persistent": 0', ', "persistent": fals')),
     end: fc.constantFrom('}', '}', '} ', '}}', ', "x": 1}', ', "expires": 1}', ', "user_id": "b"}', '', '\n}')
   })
-  fc.assert(fc.property(shape, fc.boolean(), ({ start, id, middle, expires, iat, end }, stripPadding) => {
-    const json = start + id + middle + expires + (iat ?? '') + end
+  fc.assert(fc.property(shape, fc.boolean(), ({ start, id, middle, expires, iat, ttl, persistent, end }, stripPadding) => {
+    const json = start + id + middle + expires + (iat ?? '') + (ttl ?? '') + (persistent ?? '') + end
     let payload = b64url(Buffer.from(json, 'utf8'))
     if (stripPadding) payload = payload.replace(/=+$/, '')
     const got = verifyToken(sign(payload), keys, NOW)
     const want = parsedAsBefore(payload, NOW)
-    return JSON.stringify(got) === JSON.stringify(want)
+    return isDeepStrictEqual(got, want)
   }), { numRuns: runs })
   t.pass(`${runs} payloads`)
 })
