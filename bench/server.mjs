@@ -1,5 +1,6 @@
-// One HTTP benchmark server per process: `node bench/server.mjs <case>`. It reports
-// its port and the cookie a client should send, then answers CPU-time questions.
+// One HTTP benchmark server per process: `node bench/server.mjs <case> [users]`. It
+// reports its address and the cookies a client should send (one, or one per user
+// when `users` is given), then answers CPU-time questions.
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import fastifyCookie from '@fastify/cookie'
@@ -8,30 +9,47 @@ import fastifyJwt from '@fastify/jwt'
 import sessions, { createSession } from '../dist/index.js'
 
 const which = process.argv[2]
+const users = Number(process.argv[3] ?? 1)
 const secret = randomBytes(32).toString('hex')
 const app = Fastify({ logger: false })
-let cookie = ''
+// The cookie for one user id, once the server is ready.
+let cookieFor
+
+// Our cookie's name follows the plugin's default: __Host-session (secure, path /).
+const ours = (id) => `__Host-session=${createSession(id, { secret })}`
 
 switch (which) {
   case 'bare':
     app.get('/', async () => ({ userId: null }))
-    cookie = `session=${createSession('42', { secret })}`
+    cookieFor = ours
+    break
+  // For bench/hooks.mjs: what registering hooks costs Fastify, with nothing in them.
+  case 'bare + empty onRequest':
+  case 'bare + empty onSend':
+  case 'bare + both empty':
+    if (!which.endsWith('onSend')) app.addHook('onRequest', (request, reply, done) => { done() })
+    if (!which.endsWith('onRequest')) app.addHook('onSend', (request, reply, payload, done) => { done(null, payload) })
+    app.get('/', async () => ({ userId: null }))
+    cookieFor = ours
     break
   case 'bare + @fastify/cookie':
     await app.register(fastifyCookie)
-    app.get('/', async (request) => ({ userId: request.cookies.session === undefined ? null : '?' }))
-    cookie = `session=${createSession('42', { secret })}`
+    app.get('/', async (request) => ({ userId: request.cookies['__Host-session'] === undefined ? null : '?' }))
+    cookieFor = ours
     break
   case 'this package':
-    await app.register(sessions, { secret })
+  case 'this package, csrf: false':
+  case 'this package, cache off':
+    await app.register(sessions, { secret, ...(which.endsWith('csrf: false') ? { csrf: false } : {}), ...(which.endsWith('cache off') ? { cacheSize: 0 } : {}) })
     app.get('/', async (request) => ({ userId: request.session.userId }))
-    cookie = `session=${createSession('42', { secret })}`
+    cookieFor = ours
     break
   case '@fastify/secure-session':
     await app.register(secureSession, { key: randomBytes(32), cookieName: 'session', cookie: { path: '/' } })
     app.get('/', async (request) => ({ userId: request.session.get('userId') ?? null }))
     await app.ready()
-    cookie = `session=${app.encodeSecureSession(app.createSecureSession({ userId: '42' }))}`
+    // Encoded as the plugin sets it: the value holds ";" between its two parts.
+    cookieFor = (id) => `session=${encodeURIComponent(app.encodeSecureSession(app.createSecureSession({ userId: id })))}`
     break
   case '@fastify/jwt (cookie)':
     await app.register(fastifyCookie)
@@ -39,16 +57,17 @@ switch (which) {
     app.addHook('onRequest', async (request) => { try { await request.jwtVerify() } catch {} })
     app.get('/', async (request) => ({ userId: request.user?.userId ?? null }))
     await app.ready()
-    cookie = `session=${app.jwt.sign({ userId: '42' })}`
+    cookieFor = (id) => `session=${app.jwt.sign({ userId: id })}`
     break
   default:
     throw new Error(`unknown case ${which}`)
 }
 
 // Every case gets the same two other cookies a real browser would send along.
-cookie = `_ga=GA1.2.1234567890.1700000000; theme=dark; ${cookie}`
+const withOthers = (cookie) => `_ga=GA1.2.1234567890.1700000000; theme=dark; ${cookie}`
+const cookies = Array.from({ length: users }, (_, i) => withOthers(cookieFor(users === 1 ? '42' : `user-${i}`)))
 const address = await app.listen({ host: '127.0.0.1', port: 0 })
-process.send({ address, cookie })
+process.send({ address, cookies })
 process.on('message', (m) => {
   if (m === 'cpu') process.send({ cpu: process.cpuUsage() })
 })

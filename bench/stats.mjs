@@ -34,3 +34,25 @@ export function summarise (rounds, baselineOf) {
 
 /** The median over rounds of a / b, both measured in each round. */
 export const pairedRatio = (rounds, a, b) => median(rounds.map((r) => r[a] / r[b]))
+
+/**
+ * How much `a` costs per call relative to `b`, measured by alternating small timed
+ * batches of each (`batches` of each, `size` calls a batch), so that both see the same
+ * moments of a shared machine. The ratio is of the lower deciles of the batch times:
+ * on a busy machine the slow batches measure the neighbours, the fast ones the code.
+ */
+export function interleavedRatio (a, b, { batches = 1500, size = 100 } = {}) {
+  const time = (f) => {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < size; i++) f()
+    return Number(process.hrtime.bigint() - start) / size
+  }
+  for (let i = 0; i < 50; i++) { time(a); time(b) }
+  const ta = []
+  const tb = []
+  for (let i = 0; i < batches; i++) {
+    if (i % 2 === 0) { ta.push(time(a)); tb.push(time(b)) } else { tb.push(time(b)); ta.push(time(a)) }
+  }
+  const decile = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 10)]
+  return { ratio: decile(ta) / decile(tb), a: decile(ta), b: decile(tb) }
+}
