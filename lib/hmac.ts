@@ -13,9 +13,11 @@ const SCRATCH = 4096
 /** Messages up to this length get a view of the scratch buffer made once and kept. */
 const VIEWS = 512
 
-// Comparison buffers, shared: everything here is synchronous.
-const expected = Buffer.alloc(HEX)
-const received = Buffer.alloc(HEX)
+// Comparison buffer, shared (everything here is synchronous), with its two halves
+// as views made once: one write fills both.
+const both = Buffer.alloc(2 * HEX)
+const expected = both.subarray(0, HEX)
+const received = both.subarray(HEX)
 
 // 1 for the bytes of lower-case hex digits. Checked by table, not by branches or a
 // regular expression: digits and letters alternate at random in a signature, and
@@ -71,19 +73,21 @@ export const NOT_HEX = -2
 
 /**
  * The position in `keys` of the key whose MAC of `message` is `signature`, or -1
- * when none is; NOT_HEX, before any hashing, when the signature cannot be a MAC.
- * Each MAC is compared in constant time. The signature is written as UTF-8: a
- * string of 64 characters fills 64 bytes only if it is ASCII (latin1 would take
- * 'š', U+0161, for 'a').
+ * when none is, or NOT_HEX when the signature cannot be a MAC. Each MAC is compared
+ * in constant time; one write puts both sides in the comparison buffer. Written as
+ * latin1, a character above U+00FF would count as its low byte ('š', U+0161, as
+ * 'a'): a signature that matches that way is not the MAC's own text, so it is refused.
  */
 export function findKey (keys: readonly HmacKey[], message: string, signature: string): number {
-  if (signature.length !== HEX || received.write(signature, 0, 'utf8') !== HEX) return NOT_HEX
+  if (signature.length !== HEX) return NOT_HEX
+  if (keys.length === 0) return -1
+  for (let k = 0; k < keys.length; k++) {
+    const mac = keys[k].hexDigest(message)
+    both.write(mac + signature, 0, 'latin1')
+    if (timingSafeEqual(expected, received)) return mac === signature ? k : NOT_HEX
+  }
+  // Only to say why: the received half still holds the signature's bytes.
   let hex = 1
   for (let i = 0; i < HEX; i++) hex &= LOWER_HEX[received[i]]
-  if (hex !== 1) return NOT_HEX
-  for (let k = 0; k < keys.length; k++) {
-    expected.write(keys[k].hexDigest(message), 0, 'latin1')
-    if (timingSafeEqual(expected, received)) return k
-  }
-  return -1
+  return hex === 1 ? -1 : NOT_HEX
 }

@@ -188,7 +188,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
   if (dot < 1 || token.charCodeAt(dot) !== 0x2e) return 'malformed'
   const payload = token.slice(0, dot)
   // Only characters of the format reach the HMAC, so no text is re-encoded on its
-  // way to the hash; findKey checks the signature's form before hashing.
+  // way to the hash.
   if (!PAYLOAD.test(payload)) return 'malformed'
   const signature = token.slice(dot + 1)
 
