@@ -1,7 +1,8 @@
 // The seed's three functions, for code outside a Fastify request.
 import type * as Contract from '../types/index.js'
 import { InvalidUserIdError, TooLargeError } from './errors.js'
-import { DEFAULT_TTL, checkCreateOptions, checkGetOptions, clockSeconds, resolveKeys, shown } from './options.js'
+import type { CreateSessionOptions, GetSessionOptions } from '../types/index.js'
+import { DEFAULT_TTL, MAX_TTL, checkCreateOptions, checkGetOptions, clockSeconds, resolveKeys, shown } from './options.js'
 import { MAX_TOKEN_LENGTH, encodeToken, verifyToken, type Extras, type Keys } from './token.js'
 
 /** The user id as the token carries it: the reference writes str(user_id). */
@@ -22,34 +23,111 @@ export function makeToken (userId: string, expires: number, keys: Keys, extras?:
 // Keys are derived once per distinct list of secrets. The list is compared by
 // content, with a copy kept here: an array edited in place (an incident rotation
 // with splice) or a changed SECRET_KEY takes effect on the next call.
-let lastSecrets: readonly string[] = []
-let lastKeys: Keys | undefined
+// Never equal to a caller's list: the first call derives keys.
+const UNSET = Symbol('no secret yet')
+let lastSecrets: readonly unknown[] = [UNSET]
+let lastKeys: Keys = []
 function keysFor (secret: Contract.Secret | undefined): Keys {
-  const wanted = secret ?? process.env.SECRET_KEY
-  if (lastKeys !== undefined && sameSecrets(wanted, lastSecrets)) return lastKeys
+  const wanted = secret ?? envSecret()
+  if (sameSecrets(wanted, lastSecrets)) return lastKeys
   const keys = resolveKeys(secret)
   lastSecrets = typeof wanted === 'string' ? [wanted] : [...(wanted as readonly string[])]
   lastKeys = keys
   return keys
 }
 
-function sameSecrets (wanted: Contract.Secret | undefined, known: readonly string[]): boolean {
+// Read as resolveKeys reads it: an own property of process.env only.
+const envSecret = (): string | undefined => Object.hasOwn(process.env, 'SECRET_KEY') ? process.env.SECRET_KEY : undefined
+
+function sameSecrets (wanted: unknown, known: readonly unknown[]): boolean {
   if (typeof wanted === 'string') return known.length === 1 && known[0] === wanted
-  if (wanted === undefined || wanted.length !== known.length) return false
+  if (!Array.isArray(wanted) || wanted.length !== known.length) return false
   for (let i = 0; i < known.length; i++) if (wanted[i] !== known[i]) return false
   return true
 }
 
+interface Given { secret: unknown, ttl: unknown, now: unknown }
+const NOTHING_GIVEN: Given = Object.freeze({ secret: undefined, ttl: undefined, now: undefined })
+
+/**
+ * The options as the full check reads them (own enumerable properties, each read
+ * once), or undefined when they hold another name or an inherited one: then the
+ * full check runs on the caller's object and says what is wrong.
+ */
+function given (options: unknown, withTtl: boolean): Given | undefined {
+  if (options === undefined) return NOTHING_GIVEN
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return undefined
+  let secret = false
+  let ttl = false
+  let now = false
+  for (const key in options) {
+    if (!Object.hasOwn(options, key)) return undefined
+    if (key === 'secret') secret = true
+    else if (key === 'now') now = true
+    else if (key === 'ttl' && withTtl) ttl = true
+    else return undefined
+  }
+  const o = options as Record<string, unknown>
+  return { secret: secret ? o.secret : undefined, ttl: ttl ? o.ttl : undefined, now: now ? o.now : undefined }
+}
+
+// Values the full check has already passed: the schema's check and the secrets'
+// strength depend on content only, so a secret list equal to the last one that
+// passed needs neither again. The common call, the same secret every time, costs
+// a few comparisons instead of the schema.
+function passed (options: Given): boolean {
+  if (options.now !== undefined && typeof options.now !== 'function') return false
+  if (options.ttl !== undefined && !(Number.isInteger(options.ttl) && (options.ttl as number) >= 1 && (options.ttl as number) <= MAX_TTL)) return false
+  return options.secret === undefined || sameSecrets(options.secret, lastSecrets)
+}
+
+/** The given options without the undefined ones, as the full check takes them. */
+function asGiven (options: Given): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  if (options.secret !== undefined) out.secret = options.secret
+  if (options.ttl !== undefined) out.ttl = options.ttl
+  if (options.now !== undefined) out.now = options.now
+  return out
+}
+
+/** Keys for options that passed (see `passed`): the last ones when a secret was given. */
+const passedKeys = (options: Given): Keys => options.secret === undefined ? keysFor(undefined) : lastKeys
+
 export const createSession: typeof Contract.createSession = (userId, options) => {
-  const { secret, ttl = DEFAULT_TTL, now = Date.now } = checkCreateOptions(options)
-  const id = normalizeUserId(userId)
-  const keys = keysFor(secret)
+  const quick = given(options, true)
+  // In this order whichever way: the options' errors, the user id's, the secret's.
+  let id: string
+  let keys: Keys
+  let ttl: number
+  let now: () => number
+  if (quick !== undefined && passed(quick)) {
+    id = normalizeUserId(userId)
+    keys = passedKeys(quick)
+    ttl = (quick.ttl as number | undefined) ?? DEFAULT_TTL
+    now = (quick.now as (() => number) | undefined) ?? Date.now
+  } else {
+    const checked = checkCreateOptions((quick === undefined ? options : asGiven(quick)) as CreateSessionOptions)
+    id = normalizeUserId(userId)
+    keys = keysFor(checked.secret)
+    ttl = checked.ttl ?? DEFAULT_TTL
+    now = checked.now ?? Date.now
+  }
   return makeToken(id, Math.floor(clockSeconds(now)) + ttl, keys)
 }
 
 export const getSession: typeof Contract.getSession = (token, options) => {
-  const { secret, now = Date.now } = checkGetOptions(options)
-  const result = verifyToken(token, keysFor(secret), clockSeconds(now))
+  const quick = given(options, false)
+  let keys: Keys
+  let now: () => number
+  if (quick !== undefined && passed(quick)) {
+    keys = passedKeys(quick)
+    now = (quick.now as (() => number) | undefined) ?? Date.now
+  } else {
+    const checked = checkGetOptions((quick === undefined ? options : asGiven(quick)) as GetSessionOptions)
+    keys = keysFor(checked.secret)
+    now = checked.now ?? Date.now
+  }
+  const result = verifyToken(token, keys, clockSeconds(now))
   return typeof result === 'string' ? null : result.userId
 }
 

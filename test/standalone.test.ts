@@ -119,3 +119,55 @@ t.test('a string secret, a list holding it, and SECRET_KEY holding it are the sa
   delete process.env.SECRET_KEY
   t.throws(() => getSession(token), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET' }, 'SECRET_KEY removed: no keys kept from before')
 })
+
+t.test('options are read once each, as own enumerable properties, and checked in full unless seen before', async (t) => {
+  const saved = process.env.SECRET_KEY
+  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
+  delete process.env.SECRET_KEY
+  const reads: Record<string, number> = {}
+  const counted = (values: Record<string, unknown>): object => {
+    const out = {}
+    for (const [name, value] of Object.entries(values)) {
+      Object.defineProperty(out, name, { enumerable: true, get: () => { reads[name] = (reads[name] ?? 0) + 1; return value } })
+    }
+    return out
+  }
+  const fresh = 'fresh-secret-0123456789abcdef0123456789abcdef'
+  const token = createSession('once', counted({ secret: fresh, ttl: 60, now: at(T0) }))
+  t.same(reads, { secret: 1, ttl: 1, now: 1 }, 'a secret never seen: each option read once')
+  t.equal(getSession(token, counted({ secret: fresh, now: at(T0) })), 'once')
+  t.same(reads, { secret: 2, ttl: 1, now: 2 }, 'the same secret again: each read once')
+
+  const inherited = Object.assign(Object.create({ secret: OTHER_SECRET, ttl: 0, cookieName: 'x' }), { secret: fresh, now: at(T0) })
+  t.equal(getSession(createSession('own', inherited), { secret: fresh, now: at(T0) }), 'own', 'inherited options are ignored')
+  t.throws(() => getSession(token, Object.create({ secret: fresh })), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET' }, 'an inherited secret is no secret')
+  const hidden = Object.defineProperty({}, 'secret', { value: fresh, enumerable: false })
+  t.throws(() => getSession(token, hidden), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET' }, 'nor is a non-enumerable one')
+
+  t.throws(() => getSession(token, { secret: fresh, now: 5 as unknown as () => number }), { message: /now must be a function/ }, 'a secret seen before does not skip the other checks')
+  t.throws(() => createSession('a', { secret: fresh, ttl: 1.5 }), { message: /ttl must be an integer/ })
+  t.throws(() => createSession('a', { secret: fresh, ttl: 34560001 }), { message: /ttl must be an integer/ })
+  t.throws(() => getSession(token, { secret: [] }), { message: /secret must be/ }, 'an empty list is refused, also as the first call')
+  t.throws(() => getSession(token, { secret: [fresh, 'short'] }), { message: /secret\[1\] must be a string of at least 32 bytes/ })
+  t.throws(() => getSession(token, { secret: fresh, extra: 1 } as object), { message: /unknown option "extra"/ })
+  t.equal(getSession(token, { secret: [fresh], now: undefined }), null, 'now: undefined is the real clock, where the token has expired')
+})
+
+t.test('an empty options object is no options', async (t) => {
+  const saved = process.env.SECRET_KEY
+  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
+  process.env.SECRET_KEY = OTHER_SECRET
+  t.equal(getSession(createSession('e', { secret: SECRET }), {}), null, 'SECRET_KEY verifies, not the last secret used')
+  t.equal(getSession(createSession('e', {})), 'e')
+})
+
+t.test('createSession reports the options\' error, then the user id\'s, then the secret\'s', async (t) => {
+  const saved = process.env.SECRET_KEY
+  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
+  delete process.env.SECRET_KEY
+  t.throws(() => createSession('', { ttl: 0 }), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION' })
+  t.throws(() => createSession(''), { code: 'FST_DBBASIC_SESSIONS_INVALID_USER_ID' })
+  t.throws(() => createSession('', { ttl: 60 }), { code: 'FST_DBBASIC_SESSIONS_INVALID_USER_ID' })
+  t.throws(() => createSession('', { secret: 'fresh-0123456789abcdef0123456789abcdefghij', ttl: 60 }), { code: 'FST_DBBASIC_SESSIONS_INVALID_USER_ID' })
+  t.throws(() => createSession('a'), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET' })
+})
