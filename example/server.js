@@ -17,6 +17,19 @@ const app = await buildDemo({ secret, ttl, secure: false, logger: process.env.LO
 const address = await app.listen({ host: '127.0.0.1', port })
 console.log(`Demo listening on ${address}`)
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => { app.close().then(() => process.exit(0)) })
+// A restart drains. The listening socket closes first: new connections are refused,
+// so a proxy tries another process. Requests already on accepted connections are
+// answered, with Connection: close. Only then does the app close. (app.close() alone
+// marks the app closing first, and Fastify answers such requests with 503, which
+// nginx passes on to the user.)
+function drain () {
+  const server = app.server
+  server.prependListener('request', (_request, response) => { response.setHeader('connection', 'close') })
+  // Keep-alive connections whose request was under way at the signal: close each once idle.
+  const idle = setInterval(() => server.closeIdleConnections(), 100)
+  server.close(() => {
+    clearInterval(idle)
+    app.close().then(() => process.exit(0))
+  })
 }
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, drain)
