@@ -1,3 +1,4 @@
+// @ts-check
 // The demo app: accounts in SQLite, sign in and register, a page showing the
 // session's times, sign out here or everywhere, and a JSON endpoint guarded by
 // requireSession. server.js starts it; the tests build it the same way.

@@ -1,3 +1,4 @@
+// @ts-check
 // The demo's SQLite file: opened in WAL mode (several processes share it in the
 // fleet test), migrated, and the few queries the app makes.
 import { existsSync, mkdirSync } from 'node:fs'

@@ -1,3 +1,4 @@
+// @ts-check
 // What a sign-in or register form may hold. Anything else is a mistake to show the
 // person (400), never an exception.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The schema, as numbered steps. PRAGMA user_version records how many have run, so
 // each runs once per database file, whichever process gets there first.
 export const migrations = [

@@ -1,3 +1,4 @@
+// @ts-check
 // The demo's HTML. Every value from a person or the database goes through escapeHtml.
 
 /** @param {string} text */

@@ -1,3 +1,4 @@
+// @ts-check
 // Password hashes: scrypt from node:crypto, a random salt per user, the cost stored
 // with each hash so it can be raised later without locking anyone out.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'

@@ -1,3 +1,4 @@
+// @ts-check
 // "Sign out everywhere" for the plugin's `validate`: each account has a cut-off,
 // sessions_valid_after, and a session counts only if it was issued after it.
 // Cut-offs are cached in the process for `cacheSeconds`, so a cut-off set by

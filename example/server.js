@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run demo`: the demo on 127.0.0.1 (PORT, default 3000). The variables are
 // described in settings.js and in the README's "The demo".
 import { buildDemo } from './app.js'

@@ -1,3 +1,4 @@
+// @ts-check
 // The demo's settings from environment variables, with their defaults. A wrong
 // value stops the demo with a message naming the variable.
 import { randomBytes } from 'node:crypto'
