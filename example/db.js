@@ -55,7 +55,7 @@ export function openDatabase (dataDir) {
       /** @param {number} id @param {number} seconds */
       setSessionsValidAfter: (id, seconds) => { revoke.run(seconds, id) },
       countUsers: () => /** @type {{ n: number }} */ (count.get()).n,
-      close: () => { db.close() }
+      close: () => { if (db.open) db.close() }
     }
   } catch (err) {
     db.close()

@@ -21,6 +21,7 @@ export function migrate (db) {
   const read = db.prepare('PRAGMA user_version')
   const version = () => /** @type {{ user_version: number }} */ (read.get()).user_version
   const from = version()
+  if (from > migrations.length) throw new Error(`the database has schema version ${from}, newer than this demo knows (${migrations.length})`)
   for (let step = from; step < migrations.length; step++) {
     // IMMEDIATE takes the write lock first: a second process starting at the same
     // time waits (busy_timeout), then sees the new version and skips the step.

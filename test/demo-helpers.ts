@@ -37,6 +37,8 @@ export async function demoApp (t: Test, options: Partial<DemoOptions> & { clock?
   const { app, database } = await buildDemo({
     secret: SECRET,
     rateLimitMax: 1000,
+    // As server.js runs it on plain http: the cookie is then named `session`.
+    secure: false,
     now: time.now,
     pause: async (ms) => { pauses.push(ms); time.set(time.now() + ms) },
     ...options,
