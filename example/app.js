@@ -9,7 +9,7 @@ import rateLimit from '@fastify/rate-limit'
 import sessions from 'fastify-dbbasic-sessions'
 import { openDatabase } from './db.js'
 import { readCredentials } from './input.js'
-import { errorPage, signedInPage, signedOutPage } from './pages.js'
+import { aboutPage, errorPage, signedInPage, signedOutPage } from './pages.js'
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js'
 import { makeRevocation } from './revocation.js'
 import { DEFAULTS } from './settings.js'
@@ -182,6 +182,12 @@ async function setUp (app, database, { secret, ttl, absoluteTtl, revocationCache
     revocation.remember(userId, database.userById(Number(userId))?.sessions_valid_after)
     request.log.info({ userId, cutoff }, 'demo: signed out everywhere')
     return reply.redirect('/?signed-out=everywhere', 303)
+  })
+
+  // Public caching (the fleet test puts nginx's proxy_cache in front of it).
+  app.get('/about', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=60').type(HTML)
+    return aboutPage()
   })
 
   app.get('/me', { preHandler: app.requireSession }, async (request) => {

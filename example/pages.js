@@ -113,3 +113,11 @@ export function errorPage (title, message) {
   return page(title, `<p class="error" id="error" role="alert">${escapeHtml(message)}</p>
 <p><a href="/">Back to the demo</a></p>`)
 }
+
+/** The same for everyone, so a shared cache may keep it. */
+export function aboutPage () {
+  return page('About', `<p>This demo keeps accounts in SQLite and sessions in one signed cookie.
+This page is the same for everyone and may be kept by a shared cache for a minute: the plugin
+sends no session renewal on it, so no cache can keep anyone's cookie.</p>
+<p><a href="/">Back to the demo</a></p>`)
+}

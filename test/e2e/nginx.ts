@@ -1,7 +1,7 @@
 // Debian's nginx on a loopback port in front of the demo processes, for the fleet
 // test. Its own prefix in a temporary folder; stopped and removed at teardown.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -31,6 +31,8 @@ export interface Nginx { base: string, child: ChildProcess, errors: () => string
 export async function startNginx (t: Test, backends: number[], { cache = false } = {}): Promise<Nginx> {
   if (!existsSync(NGINX)) throw new Error(`no nginx at ${NGINX}: install Debian's nginx (apt-get install nginx) or set NGINX_PATH`)
   const dir = mkdtempSync(join(tmpdir(), 'fdbs-nginx-'))
+  // Run as root, nginx's workers run as nobody: they must reach the cache and temp folders inside.
+  chmodSync(dir, 0o755)
   const port = await freePort()
   writeFileSync(join(dir, 'nginx.conf'), `
 worker_processes 1;
