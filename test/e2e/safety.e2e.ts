@@ -4,15 +4,13 @@
 // origins; evil.test is another site. The attacker pages are served by a second
 // server, so their origin differs from the app's also by port.
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import sessions from 'fastify-dbbasic-sessions'
+import { fetchPage, formPage, startAttacker, type Attacks } from './attacker.js'
 import { HOST_RULES, launchChromium } from './chromium.js'
 import { selfSignedCertificate } from './tls.js'
 
@@ -30,28 +28,10 @@ const seen: Seen[] = []
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-/** A page that submits one form as soon as it loads: the classic CSRF page. */
-function formPage (action: string, fields: Record<string, string>): string {
-  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${escapeHtml(v)}">`).join('')
-  return `<!doctype html><meta charset="utf-8"><title>form</title>
-<form id="f" method="post" action="${action}">${inputs}</form>
-<script>document.getElementById('f').submit()</script>`
-}
-
-/** Credentialed cross-origin POSTs a page script can send without a preflight. */
-function fetchPage (target: string): string {
-  return `<!doctype html><meta charset="utf-8"><title>fetching</title>
-<script>
-const post = (path, body) => fetch(${JSON.stringify(target)} + path, { method: 'POST', mode: 'no-cors', credentials: 'include', body: new URLSearchParams(body) })
-Promise.allSettled([post('/logout', {}), post('/login', { username: 'attacker', password: ${JSON.stringify(USERS.attacker)} })])
-  .then(() => { document.title = 'done' })
-</script>`
-}
-
-const attacks: Record<string, (target: string) => string> = {
+const attacks: Attacks = {
   'login-form': (target) => formPage(`${target}/login`, { username: 'attacker', password: USERS.attacker, remember: 'on' }),
-  'logout-form': (target) => formPage(`${target}/logout`, {}),
-  fetch: fetchPage
+  'logout-form': (target) => formPage(`${target}/logout`),
+  fetch: (target) => fetchPage(target, [['/logout', {}], ['/login', { username: 'attacker', password: USERS.attacker }]])
 }
 
 /** The app under test: the plugin's default options, plus rolling and a clock the test moves. */
@@ -123,25 +103,6 @@ let HTTP_PORT: number
 let attackerToken: string
 let plant: string[] = []
 
-function serve (req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'https://x')
-  const kind = url.pathname.slice(1)
-  if (kind === 'plant') {
-    res.setHeader('set-cookie', plant)
-    res.setHeader('content-type', 'text/html')
-    res.end('<!doctype html><title>planted</title><p>cookies planted</p>')
-    return
-  }
-  const attack = attacks[kind]
-  if (attack === undefined) {
-    res.statusCode = 404
-    res.end()
-    return
-  }
-  res.setHeader('content-type', 'text/html')
-  res.end(attack(url.searchParams.get('target') ?? ''))
-}
-
 t.before(async () => {
   certificate = selfSignedCertificate(t, ['app.example.test', '*.example.test', 'evil.test'])
   const main = await buildApp('app', {})
@@ -153,15 +114,9 @@ t.before(async () => {
   attackerToken = /__Host-session=([^;]+)/.exec(String(login.headers['set-cookie']))?.[1] ?? ''
   if (attackerToken === '') throw new Error(`the attacker could not sign in: ${login.statusCode} ${String(login.headers['set-cookie'])}`)
 
-  const attacker = createHttpsServer(certificate, serve)
-  attacker.listen(0, '127.0.0.1')
-  await once(attacker, 'listening')
-  ATTACKER_PORT = portOf(attacker)
-  const http = createHttpServer(serve)
-  http.listen(0, '127.0.0.1')
-  await once(http, 'listening')
-  HTTP_PORT = portOf(http)
-  t.teardown(() => { attacker.close(); http.close() })
+  // The attacker's pages over HTTPS, and a plain-http server that only plants cookies.
+  ATTACKER_PORT = (await startAttacker(t, attacks, { tls: certificate, plant: () => plant })).port
+  HTTP_PORT = (await startAttacker(t, {}, { plant: () => plant })).port
 
   browser = await launchChromium(t, ['--ignore-certificate-errors', HOST_RULES])
 })
