@@ -37,7 +37,7 @@ async function newPage (t: Test): Promise<{ context: BrowserContext, page: Page 
 }
 
 async function submit (page: Page, base: string, form: 'register' | 'login', name: string, password = PASSWORD): Promise<number> {
-  if (!page.url().startsWith(base)) await page.goto(base + '/')
+  if (await page.locator(`#${form}-name`).count() === 0) await page.goto(base + '/')
   await page.fill(`#${form}-name`, name)
   await page.fill(`#${form}-password`, password)
   const [response] = await Promise.all([page.waitForNavigation(), page.click(`#${form} button`)])
@@ -77,9 +77,10 @@ t.test('register, see the session times, stay signed in, call /me, sign out, sig
   t.match(cookie, { httpOnly: true, sameSite: 'Lax', path: '/', secure: false, domain: 'app.example.test' }, 'a host-only cookie named "session" (plain http: no __Host- prefix)')
   t.ok(cookie !== undefined && Math.abs(cookie.expires - (registeredAt + 1800)) < 60, `the browser keeps it for the idle time (${Math.round((cookie?.expires ?? 0) - registeredAt)} s)`)
 
-  // The demo's pages forbid scripts (CSP), so /me is asked with the browser's cookies from outside the page.
-  const me = await (await context.request.get(base + '/me')).json()
-  t.match(me, { name: 'Ada Lovelace', userId: /^\d+$/ }, 'GET /me with the browser\'s cookie: the account id and name')
+  // The demo's pages allow no scripts (CSP), so the browser opens /me itself.
+  const me = await (await page.goto(base + '/me'))?.json()
+  t.match(me, { name: 'Ada Lovelace', userId: /^\d+$/ }, 'GET /me: the account id and name')
+  await page.goto(base + '/')
 
   await page.setViewportSize({ width: 760, height: 640 })
   await page.screenshot({ path: screenshot.pathname, fullPage: true })
@@ -88,7 +89,8 @@ t.test('register, see the session times, stay signed in, call /me, sign out, sig
   await Promise.all([page.waitForNavigation(), page.click('#sign-out')])
   t.equal(await page.locator('#status').textContent(), 'Signed out.', 'Sign out: the forms again')
   t.equal(await sessionCookie(context, base), undefined, 'the cookie is gone from the browser')
-  t.equal((await context.request.get(base + '/me')).status(), 401, 'and /me answers 401')
+  t.equal((await page.goto(base + '/me'))?.status(), 401, 'and /me answers 401')
+  await page.goto(base + '/')
 
   t.equal(await submit(page, base, 'login', 'Ada Lovelace'), 200, 'sign in with the password')
   t.equal(await page.locator('#name').textContent(), 'Ada Lovelace', 'signed in again')
@@ -122,7 +124,7 @@ t.test('two browsers as one user: Sign out everywhere in one signs the other out
   t.equal(await sessionCookie(laptop, base), undefined, 'the laptop\'s cookie is gone')
   t.ok(await sessionCookie(phone, base), 'the phone still holds its cookie')
   t.equal(await who(onPhone, base), 'signed out', 'the phone\'s next request: signed out')
-  t.equal((await phone.request.get(base + '/me')).status(), 401, 'and /me refuses it')
+  t.equal((await onPhone.goto(base + '/me'))?.status(), 401, 'and /me refuses it')
 
   await submit(onPhone, base, 'login', 'Ada')
   t.equal(await who(onPhone, base), 'Ada', 'signing in again works')
@@ -160,7 +162,9 @@ t.test('idle for the ttl the session ends; active, it keeps renewing', async (t)
 })
 
 t.test('attacker pages on another site and on a sibling host, against the demo: refused, the visitor stays signed in', async (t) => {
-  const { demo, base } = await openDemo(t)
+  const { demo, base } = await openDemo(t, { LOG_LEVEL: 'info' })
+  // What the plugin logged for each refusal (at info, with its reason).
+  const refusals = (): string[] => demo.output().split('\n').filter((l) => l.includes('cross-origin request refused')).map((l) => String(JSON.parse(l).reason))
   // The attacker has an account of their own.
   const mine = await fetch(demo.base + '/register', { method: 'POST', redirect: 'manual', body: new URLSearchParams({ name: 'mallory', password: ATTACKER_PASSWORD }) })
   t.equal(mine.status, 303, 'the attacker registered (a request with no Origin: not a browser, allowed)')
@@ -175,12 +179,14 @@ t.test('attacker pages on another site and on a sibling host, against the demo: 
   const posts: Request[] = []
   context.on('request', (request) => { if (request.method() === 'POST' && request.url().startsWith(base)) posts.push(request) })
   const describe = async (request: Request): Promise<string> => {
+    // As the browser reports them; for fetch() it leaves out what its network stack adds (Origin).
     const headers = await request.allHeaders()
     const status = (await request.response())?.status() ?? 'no answer'
-    return `POST ${new URL(request.url()).pathname}, Origin ${headers.origin ?? '-'}, Sec-Fetch-Site ${headers['sec-fetch-site'] ?? '-'}, session cookie ${/(^|; )session=/.test(headers.cookie ?? '') ? 'sent' : 'not sent'}: ${status}`
+    return `POST ${new URL(request.url()).pathname}, Origin ${headers.origin ?? '(not reported)'}, Sec-Fetch-Site ${headers['sec-fetch-site'] ?? 'none sent'}, session cookie ${/(^|; )session=/.test(headers.cookie ?? '') ? 'sent' : 'not reported'}: ${status}`
   }
-  const run = async (url: string, kind: string): Promise<Request[]> => {
+  const run = async (url: string, kind: string): Promise<{ sent: Request[], reasons: string[] }> => {
     const mark = posts.length
+    const logged = refusals().length
     if (kind === 'fetch') {
       await page.goto(url)
       await page.waitForFunction(() => document.title === 'done')
@@ -189,7 +195,9 @@ t.test('attacker pages on another site and on a sibling host, against the demo: 
     }
     const sent = posts.slice(mark)
     await Promise.all(sent.map((r) => r.response()))
-    return sent
+    // The demo's log lines arrive through a pipe: give them a moment (bounded).
+    for (let i = 0; i < 20 && refusals().length - logged < sent.length; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    return { sent, reasons: refusals().slice(logged) }
   }
 
   await submit(page, base, 'register', 'Visitor')
@@ -198,9 +206,10 @@ t.test('attacker pages on another site and on a sibling host, against the demo: 
   let attempts = 0
   for (const [where, origin] of origins) {
     for (const kind of Object.keys(attacks)) {
-      const sent = await run(`${origin}/${kind}?target=${encodeURIComponent(base)}`, kind)
+      const { sent, reasons } = await run(`${origin}/${kind}?target=${encodeURIComponent(base)}`, kind)
       attempts += sent.length
       for (const r of sent) t.comment(`${where}, ${kind}: ${await describe(r)}`)
+      t.comment(`${where}, ${kind}: the plugin logged ${reasons.length} refusal(s): ${[...new Set(reasons)].join('; ')}`)
       const statuses = await Promise.all(sent.map(async (r) => (await r.response())?.status()))
       t.ok(statuses.length > 0 && statuses.every((s) => s === 403), `${where}, ${kind}: ${statuses.length} POST(s), all refused with 403`)
       t.equal(await who(page, base), 'Visitor', `${where}, ${kind}: still signed in as the visitor`)
@@ -211,7 +220,7 @@ t.test('attacker pages on another site and on a sibling host, against the demo: 
 
   await Promise.all([page.waitForNavigation(), page.click('#sign-out')])
   for (const [where, origin] of origins) {
-    const sent = await run(`${origin}/login-form?target=${encodeURIComponent(base)}`, 'login-form')
+    const { sent } = await run(`${origin}/login-form?target=${encodeURIComponent(base)}`, 'login-form')
     t.equal((await sent[0]?.response())?.status(), 403, `signed out, ${where}: the login form is refused`)
     t.equal(await who(page, base), 'signed out', `signed out, ${where}: never signed in as the attacker`)
   }
