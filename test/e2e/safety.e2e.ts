@@ -100,19 +100,16 @@ let APP: string // https://app.example.test:PORT
 let CONTROL: string // the same app with csrf off and the old default name
 let ATTACKER_PORT: number
 let HTTP_PORT: number
-let attackerToken: string
+let mainApp: FastifyInstance
+let controlApp: FastifyInstance
 let plant: string[] = []
 
 t.before(async () => {
   certificate = selfSignedCertificate(t, ['app.example.test', '*.example.test', 'evil.test'])
-  const main = await buildApp('app', {})
-  APP = `https://app.example.test:${portOf(main.server)}`
-  const control = await buildApp('control', { csrf: false, cookieName: 'session' })
-  CONTROL = `https://app.example.test:${portOf(control.server)}`
-  const login = await main.inject({ method: 'POST', url: '/login', payload: { username: 'attacker', password: USERS.attacker, remember: 'on' } })
-  // The attacker signs in to the app as themself: a genuine token for their own account.
-  attackerToken = /__Host-session=([^;]+)/.exec(String(login.headers['set-cookie']))?.[1] ?? ''
-  if (attackerToken === '') throw new Error(`the attacker could not sign in: ${login.statusCode} ${String(login.headers['set-cookie'])}`)
+  mainApp = await buildApp('app', {})
+  APP = `https://app.example.test:${portOf(mainApp.server)}`
+  controlApp = await buildApp('control', { csrf: false, cookieName: 'session' })
+  CONTROL = `https://app.example.test:${portOf(controlApp.server)}`
 
   // The attacker's pages over HTTPS, and a plain-http server that only plants cookies.
   ATTACKER_PORT = (await startAttacker(t, attacks, { tls: certificate, plant: () => plant })).port
@@ -120,6 +117,14 @@ t.before(async () => {
 
   browser = await launchChromium(t, ['--ignore-certificate-errors', HOST_RULES])
 })
+
+/** The attacker signs in to the app as themself, now: a genuine token for their own account. */
+async function attackerToken (app = mainApp): Promise<string> {
+  const login = await app.inject({ method: 'POST', url: '/login', payload: { username: 'attacker', password: USERS.attacker, remember: 'on' } })
+  const token = /session=([^;]+)/.exec(String(login.headers['set-cookie']))?.[1]
+  if (token === undefined) throw new Error(`the attacker could not sign in: ${login.statusCode}`)
+  return token
+}
 
 async function newPage (t: Test): Promise<{ context: BrowserContext, page: Page }> {
   const context = await browser.newContext()
@@ -218,25 +223,30 @@ t.test('cookies planted by a sibling host or over plain http change nothing, bef
   const { context, page } = await newPage(t)
   await signIn(page, APP, 'visitor')
   const token = (await sessionCookie(context))?.value
+  const planted = await attackerToken()
+  // Plain http first: once a Secure cookie named "session" exists, Chromium would
+  // not let plain http set one of that name anyway.
   const plants: Array<[string, string, string[]]> = [
-    ['a sibling host', `https://sub.example.test:${ATTACKER_PORT}/plant`, [
-      `session=${attackerToken}; Domain=example.test; Path=/; Secure; SameSite=Lax`,
-      `__Secure-session=${attackerToken}; Domain=example.test; Path=/; Secure; SameSite=Lax`,
-      `${COOKIE}=${attackerToken}; Domain=example.test; Path=/; Secure; SameSite=Lax`,
-      `${COOKIE}=${attackerToken}; Path=/; Secure; SameSite=Lax`
-    ]],
     ['plain http to the app\'s own host', `http://app.example.test:${HTTP_PORT}/plant`, [
-      `session=${attackerToken}; Path=/; SameSite=Lax`,
-      `${COOKIE}=${attackerToken}; Path=/; SameSite=Lax`,
-      `${COOKIE}=${attackerToken}; Path=/; Secure; SameSite=Lax`
+      `session=${planted}; Path=/; SameSite=Lax`,
+      `${COOKIE}=${planted}; Path=/; SameSite=Lax`,
+      `${COOKIE}=${planted}; Path=/; Secure; SameSite=Lax`
+    ]],
+    ['a sibling host', `https://sub.example.test:${ATTACKER_PORT}/plant`, [
+      `session=${planted}; Domain=example.test; Path=/; Secure; SameSite=Lax`,
+      `__Secure-session=${planted}; Domain=example.test; Path=/; Secure; SameSite=Lax`,
+      `${COOKIE}=${planted}; Domain=example.test; Path=/; Secure; SameSite=Lax`,
+      `${COOKIE}=${planted}; Path=/; Secure; SameSite=Lax`
     ]]
   ]
   for (const phase of ['signed in', 'after sign-out']) {
     for (const [where, url, cookies] of plants) {
       plant = cookies
-      await page.goto(url)
+      const response = await page.goto(url)
+      t.equal(response?.url(), url, `${phase}, ${where}: the planting page loaded as ${new URL(url).protocol} (${response?.status()})`)
+      const kept = (await context.cookies(url)).map((c) => `${c.name} (${c.domain})`)
       const sent = (await context.cookies(APP)).map((c) => `${c.name} (${c.domain})`)
-      t.comment(`${phase}, ${where} set ${cookies.map((c) => c.split('=')[0] + (c.includes('Domain=') ? ' with Domain=example.test' : '')).join(', ')}; the browser would now send the app: ${sent.join(', ') || 'nothing'}`)
+      t.comment(`${phase}, ${where} set ${cookies.map((c) => c.split('=')[0] + (c.includes('Domain=') ? ' with Domain=example.test' : '') + (c.includes('Secure') ? ' Secure' : '')).join(', ')}; the jar now holds for that page: ${kept.join(', ') || 'nothing'}; and would send the app: ${sent.join(', ') || 'nothing'}`)
       const expected = phase === 'signed in' ? 'visitor' : 'nobody'
       t.equal(await who(page), expected, `${phase}, ${where}: the app sees ${expected}`)
       t.equal((await sessionCookie(context))?.value, phase === 'signed in' ? token : undefined, `${phase}, ${where}: the ${COOKIE} the app reads is the visitor's own${phase === 'signed in' ? '' : ' (none)'}`)
@@ -307,7 +317,7 @@ t.test('control: the same attacks succeed against csrf: false and the cookie nam
   await page.evaluate(async () => { await fetch('/logout', { method: 'POST' }) })
   await signIn(page, CONTROL, 'visitor')
   t.equal(await who(page, CONTROL), 'visitor')
-  plant = [`session=${attackerToken}; Domain=example.test; Path=/; Secure; SameSite=Lax`]
+  plant = [`session=${await attackerToken(controlApp)}; Domain=example.test; Path=/; Secure; SameSite=Lax`]
   await page.goto(`https://sub.example.test:${ATTACKER_PORT}/plant`)
   t.equal(await who(page, CONTROL), 'nobody', 'a cookie planted by a sibling host locks the visitor out')
   await page.evaluate(async () => { await fetch('/logout', { method: 'POST' }) })
