@@ -34,7 +34,8 @@ export async function startDemo (t: Test, env: Record<string, string>): Promise<
   let output = ''
   child.stderr?.on('data', (chunk) => { output += chunk })
   const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 15_000)
+    // Loading the demo (fastify, libsql, a first scrypt hash) took over 15 s on the 2-core machine under load.
+    const timer = setTimeout(() => reject(new Error(`the demo did not start within 30 s:\n${output}`)), 30_000)
     child.stdout?.on('data', (chunk) => {
       output += chunk
       const match = /Demo listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
