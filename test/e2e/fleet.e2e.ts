@@ -135,27 +135,27 @@ t.test('sign out everywhere on one process reaches all three within the revocati
   t.equal(signOut.status, 303, `sign out everywhere answered by ${signOut.headers.get('x-upstream')}`)
   t.match(signOut.headers.get('set-cookie'), new RegExp(`^${COOKIE}=;`), 'and it cleared that browser\'s own cookie')
 
-  // Each other browser's cookie, on each process directly, until every one is refused (bounded).
+  // Each other browser's cookie, on each process directly, until every one is refused
+  // (bounded). A slow poll can only see a refusal late, never early, so the bound is
+  // checked on the last request still accepted: when it was sent.
   const others = browsers.slice(1)
-  const refusedAfter = new Map<string, number>()
+  const pairs = others.flatMap((b, i) => fleet.backends.map(({ port }) => ({ b, port, key: `browser ${i + 2} on ${port}`, lastAccepted: 0, refused: -1 })))
   const limit = (REVOCATION_SECONDS + 3) * 1000
   let polls = 0
-  while (refusedAfter.size < others.length * fleet.backends.length && Date.now() - at < limit) {
-    for (const [i, b] of others.entries()) {
-      for (const { port } of fleet.backends) {
-        const key = `browser ${i + 2} on ${port}`
-        if (refusedAfter.has(key)) continue
-        polls++
-        if (await direct(b, port) === 401) refusedAfter.set(key, Date.now() - at)
-      }
+  while (pairs.some((p) => p.refused < 0) && Date.now() - at < limit) {
+    for (const p of pairs.filter((p) => p.refused < 0)) {
+      const sent = Date.now() - at
+      polls++
+      if (await direct(p.b, p.port) === 401) p.refused = Date.now() - at
+      else p.lastAccepted = sent
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  const delays = [...refusedAfter.values()]
-  const slowest = Math.max(...delays)
-  t.comment(`sign out everywhere: ${refusedAfter.size} of ${others.length * fleet.backends.length} (browser, process) pairs refused after ${polls} polls; slowest ${slowest} ms, by process: ${[...refusedAfter].map(([k, v]) => `${k}: ${v} ms`).join(', ')}`)
-  t.equal(refusedAfter.size, others.length * fleet.backends.length, 'every other browser is signed out on every process')
-  t.ok(slowest <= REVOCATION_SECONDS * 1000 + 500, `within the documented ${REVOCATION_SECONDS} s (slowest ${slowest} ms)`)
+  const latest = Math.max(...pairs.map((p) => p.lastAccepted))
+  t.comment(`sign out everywhere: ${pairs.filter((p) => p.refused >= 0).length} of ${pairs.length} (browser, process) pairs refused after ${polls} polls; last request still accepted sent ${latest} ms after; by pair (last accepted / first refused): ${pairs.map((p) => `${p.key}: ${p.lastAccepted} / ${p.refused} ms`).join(', ')}`)
+  t.ok(pairs.every((p) => p.refused >= 0), 'every other browser is signed out on every process')
+  // The processes read the old cut-off before the sign-out answered: each copy is gone REVOCATION_SECONDS later.
+  t.ok(latest < REVOCATION_SECONDS * 1000 + 100, `within the documented ${REVOCATION_SECONDS} s: no request sent later was accepted (the last, ${latest} ms after)`)
 
   for (const { port } of fleet.backends) t.equal(await direct(bystander, port), 200, `another user on process ${port} is still signed in`)
   const again = new Client('ada', PASSWORD, nginx.base)
