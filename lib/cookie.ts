@@ -48,7 +48,8 @@ export async function loadSerializer (fastify: FastifyInstance): Promise<void> {
 
 const asIs = (value: string): string => value
 
-export function serializeCookie (name: string, value: string, maxAge: number, cookie: CookieConfig): string {
+/** A Set-Cookie header for our cookie. `maxAge` undefined makes a browser-session cookie; 0 clears it. */
+export function serializeCookie (name: string, value: string, maxAge: number | undefined, cookie: CookieConfig): string {
   const header = fastifyCookie.serialize(name, value, {
     encode: asIs,
     maxAge,
@@ -66,15 +67,44 @@ export function serializeCookie (name: string, value: string, maxAge: number, co
   return header
 }
 
-/** Sets our cookie, replacing one set earlier in the same response, so at most one goes out. */
-export function writeCookie (reply: FastifyReply, name: string, header: string): void {
+/**
+ * Adds our Set-Cookie headers, removing the ones this plugin wrote earlier in the same
+ * response (`previous`, compared exactly), so at most one per cookie goes out. Every
+ * other Set-Cookie stays, including an app's own one for the same name with another
+ * Domain or Path (the only way to clear a cookie planted on a parent domain).
+ */
+export function writeCookies (reply: FastifyReply, previous: readonly string[] | null, headers: readonly string[]): void {
   const existing = reply.getHeader('set-cookie')
   if (existing === undefined) {
-    reply.header('set-cookie', header)
-  } else {
-    const others = (Array.isArray(existing) ? existing : [String(existing)]).filter((c) => !c.startsWith(name + '='))
-    reply.removeHeader('set-cookie')
-    reply.header('set-cookie', [...others, header])
+    reply.header('set-cookie', headers.length === 1 ? headers[0] : [...headers])
+    return
   }
-  if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
+  const list = Array.isArray(existing) ? existing : [String(existing)]
+  const others = previous === null ? list : list.filter((c) => !previous.includes(c))
+  reply.removeHeader('set-cookie')
+  reply.header('set-cookie', [...others, ...headers])
+}
+
+/**
+ * Whether a shared cache (a CDN, a proxy) may store this response, from its
+ * Cache-Control (`public`, `s-maxage`, or `max-age` without `private`/`no-store`) or,
+ * without one, an `Expires` header.
+ */
+export function sharedCacheable (cacheControl: unknown, expires: unknown): boolean {
+  if (cacheControl === undefined) return expires !== undefined
+  const cc = String(cacheControl).toLowerCase()
+  if (cc.includes('no-store') || /(^|[\s,])private\b/.test(cc)) return false
+  return /(^|[\s,])(public|s-maxage|max-age)\b/.test(cc)
+}
+
+/** Appends `Cookie` to the response's Vary, unless it is there already (or `*`). */
+export function varyOnCookie (reply: FastifyReply): void {
+  const vary = reply.getHeader('vary')
+  if (vary === undefined) {
+    reply.header('vary', 'Cookie')
+    return
+  }
+  const text = String(vary)
+  if (/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(text)) return
+  reply.header('vary', text + ', Cookie')
 }

@@ -16,3 +16,9 @@ export const TooLargeError = createError('FST_DBBASIC_SESSIONS_TOO_LARGE', PREFI
 
 /** Sent by requireSession; the message reaches clients, so it names no library. */
 export const UnauthorizedError = createError('FST_DBBASIC_SESSIONS_UNAUTHORIZED', 'No valid session', 401)
+
+/** Sent for an unsafe cross-origin request; the message reaches clients, so it names no library. */
+export const CrossOriginError = createError('FST_DBBASIC_SESSIONS_CROSS_ORIGIN', 'Cross-origin request refused', 403)
+
+/** createSession or destroySession was called once the response had gone out: no cookie could follow. */
+export const ReplySentError = createError('FST_DBBASIC_SESSIONS_REPLY_SENT', PREFIX, 500)

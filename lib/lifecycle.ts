@@ -1,7 +1,7 @@
 // What a verified token means for this request: still a session or not, and
-// whether the cookie must be re-issued (rolling renewal, secret rotation).
-// Pure: no Fastify, no clock of its own.
-import { isExpired, type Verified } from './token.js'
+// whether the cookie must be re-issued (rolling renewal, secret rotation, pinning
+// the login time of a token that carries none). Pure: no Fastify, no clock of its own.
+import { isExpired, type Extras, type Verified } from './token.js'
 
 export interface Policy {
   ttl: number
@@ -12,10 +12,13 @@ export interface Policy {
   withIat: boolean
 }
 
-export interface Reissue {
+/** A token to write: its expiry and the fields it carries besides the user id. */
+export interface Issue extends Extras {
   expires: number
-  iat: number | undefined
-  /** The expiry moved later (rolling); otherwise only the signing secret changed. */
+}
+
+export interface Reissue extends Issue {
+  /** The expiry moved later (rolling); otherwise only the signature or iat changed. */
   renewed: boolean
 }
 
@@ -30,35 +33,62 @@ export interface Decision {
 
 export type Refusal = 'issued in the future' | 'absolute lifetime over'
 
-/** The expiry and iat of a new login at `nowSeconds`. */
-export function loginTimes (nowSeconds: number, ttl: number, policy: Policy): Omit<Reissue, 'renewed'> {
+/** The fields of a token for a login at `nowSeconds`, with this login's ttl and persistence. */
+export function loginTimes (nowSeconds: number, ttl: number, persistent: boolean, policy: Policy): Issue {
   const iat = Math.floor(nowSeconds)
   const lifetime = policy.absoluteTtl === undefined ? ttl : Math.min(ttl, policy.absoluteTtl)
-  return { expires: iat + lifetime, iat: policy.withIat ? iat : undefined }
+  return {
+    expires: iat + lifetime,
+    iat: policy.withIat ? iat : undefined,
+    // Renewals need the login's own ttl; without rolling nothing reads it.
+    ttl: policy.rolling && ttl !== policy.ttl ? ttl : undefined,
+    persistent: persistent ? undefined : false
+  }
 }
 
-export function assess (token: Verified, nowSeconds: number, policy: Policy): Decision | Refusal {
+/**
+ * The login time of a token. One without `iat` (made by Python, by the standalone API,
+ * or before iat was turned on) counts as issued one ttl before it expires, but never
+ * later than now: a longer-lived token would otherwise get a login time in the future.
+ */
+export function loginTime (token: Verified, nowSeconds: number, policy: Policy): number {
+  return token.iat ?? Math.min(token.expires - (token.ttl ?? policy.ttl), Math.floor(nowSeconds))
+}
+
+/** `reissue` forces a re-issue (a legacy-name cookie moving to the current name). */
+export function assess (token: Verified, nowSeconds: number, policy: Policy, reissue = false): Decision | Refusal {
   if (token.iat !== null && token.iat > nowSeconds + policy.clockTolerance) return 'issued in the future'
-  // A token without iat (made by Python, or before iat was turned on) counts as
-  // issued one ttl before it expires.
-  const iat = token.iat ?? token.expires - policy.ttl
+  const iat = loginTime(token, nowSeconds, policy)
+  const ttl = token.ttl ?? policy.ttl
   let expires = token.expires
   if (policy.absoluteTtl !== undefined) {
     const end = iat + policy.absoluteTtl
     if (isExpired(end, policy.clockTolerance, nowSeconds)) return 'absolute lifetime over'
     expires = Math.min(expires, end)
   }
+  // A token past its own end, accepted only inside the clock tolerance, is never
+  // renewed or re-issued: that would turn the tolerance into more lifetime.
+  const lapsed = isExpired(expires, 0, nowSeconds)
   let renewed = false
-  if (policy.rolling && expires - nowSeconds < policy.ttl / 2) {
-    const next = Math.floor(nowSeconds) + policy.ttl
+  if (!lapsed && policy.rolling && expires - nowSeconds < ttl / 2) {
+    const next = Math.floor(nowSeconds) + ttl
     const capped = policy.absoluteTtl === undefined ? next : Math.min(next, iat + policy.absoluteTtl)
     if (capped > expires) {
       expires = capped
       renewed = true
     }
   }
-  // Inside the clock tolerance a token may be past its expiry: re-issuing it
-  // would only send a cookie that is already gone.
-  const reissue = (renewed || token.keyIndex > 0) && expires > nowSeconds ? { expires, iat: policy.withIat ? iat : undefined, renewed } : null
-  return { userId: token.userId, issuedAt: token.iat, expiresAt: expires, reissue }
+  // Under absoluteTtl a token without iat gets the login time assumed above written
+  // into it, so the cap counts from here on instead of being assumed afresh each time.
+  const pin = token.iat === null && policy.absoluteTtl !== undefined
+  const next = !lapsed && (reissue || renewed || pin || token.keyIndex > 0)
+    ? {
+        expires,
+        iat: policy.withIat ? iat : undefined,
+        ttl: token.ttl ?? undefined,
+        persistent: token.persistent ? undefined : false as const,
+        renewed
+      }
+    : null
+  return { userId: token.userId, issuedAt: token.iat, expiresAt: expires, reissue: next }
 }

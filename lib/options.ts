@@ -2,13 +2,16 @@
 // the option and its rule (and never show a secret).
 import { Ajv, type ErrorObject } from 'ajv'
 import type {
-  CookieOptions, CreateSessionOptions, FastifyDbbasicSessionsOptions, GetSessionOptions, ReplyCreateSessionOptions, Secret
+  CookieOptions, CreateSessionOptions, CsrfOptions, FastifyDbbasicSessionsOptions, GetSessionOptions, LegacyCookieOptions,
+  ReplyCreateSessionOptions, Secret
 } from '../types/index.js'
 import { InvalidOptionError, NoSecretError } from './errors.js'
 import type { Policy } from './lifecycle.js'
 import { toKeys, type Keys } from './token.js'
 
 export const MIN_SECRET_BYTES = 32
+/** Fewer distinct characters than this in a secret is a pattern, not randomness. */
+const MIN_DISTINCT = 8
 /** 400 days: browsers cap a cookie's lifetime there, so a longer session could not be kept. */
 export const MAX_TTL = 34560000
 export const DEFAULT_TTL = 2592000
@@ -25,6 +28,7 @@ const secretSchema = {
 }
 const ttlSchema = { type: 'integer', minimum: 1, maximum: MAX_TTL }
 const nowSchema = { isFunction: true }
+const cookieNameSchema = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }
 
 export const optionsSchema = {
   $id: 'fastify-dbbasic-sessions/options',
@@ -33,7 +37,7 @@ export const optionsSchema = {
   properties: {
     secret: secretSchema,
     ttl: ttlSchema,
-    cookieName: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
+    cookieName: cookieNameSchema,
     cookie: {
       type: 'object',
       additionalProperties: false,
@@ -53,7 +57,19 @@ export const optionsSchema = {
     clockTolerance: { type: 'integer', minimum: 0, maximum: MAX_CLOCK_TOLERANCE },
     validate: { isFunction: true },
     cacheSize: { type: 'integer', minimum: 0, maximum: MAX_CACHE_SIZE },
-    now: nowSchema
+    now: nowSchema,
+    csrf: {
+      type: ['boolean', 'object'],
+      additionalProperties: false,
+      properties: { trustedOrigins: { type: 'array', items: { type: 'string' } } }
+    },
+    legacyCookie: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'issuedBefore'],
+      properties: { name: cookieNameSchema, issuedBefore: { type: 'integer', minimum: 0 } }
+    },
+    sessionName: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' }
   }
 } as const
 
@@ -65,7 +81,7 @@ const createSchema = {
 const replySchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { ttl: ttlSchema }
+  properties: { ttl: ttlSchema, persistent: { type: 'boolean' } }
 }
 const getSchema = {
   type: 'object',
@@ -87,7 +103,14 @@ const RULES: Record<string, string> = {
   clockTolerance: `an integer number of seconds from 0 to ${MAX_CLOCK_TOLERANCE}`,
   validate: 'a function (session, request) returning a boolean or a promise of one',
   cacheSize: `an integer number of tokens from 0 (no cache) to ${MAX_CACHE_SIZE}`,
-  now: 'a function returning milliseconds since the epoch'
+  now: 'a function returning milliseconds since the epoch',
+  persistent: 'true or false',
+  csrf: 'true, false or { trustedOrigins: [origins] }',
+  'csrf.trustedOrigins': 'an array of origins like "https://app.example.com"',
+  legacyCookie: '{ name, issuedBefore }: the old cookie name and the Unix time of the upgrade',
+  'legacyCookie.name': "a cookie name: letters, digits and !#$%&'*+-.^_`|~ only",
+  'legacyCookie.issuedBefore': 'an integer number of seconds since the epoch',
+  sessionName: 'a JavaScript identifier (the request property to fill)'
 }
 
 const ajv = new Ajv({ allowUnionTypes: true })
@@ -126,13 +149,20 @@ function describe (error: ErrorObject, schema: ObjectSchema, data: Record<string
   if (error.keyword === 'additionalProperties') {
     const extra: string = error.params.additionalProperty
     const within = steps.length > 0 ? steps.join('.') + '.' : ''
-    const known = Object.keys(steps.length > 0 ? optionsSchema.properties.cookie.properties : schema.properties)
+    let properties: Record<string, object> = schema.properties
+    for (const step of steps) properties = (properties[step] as ObjectSchema).properties
+    const known = Object.keys(properties)
     const guess = closest(extra, known)
     return `unknown option "${within}${extra}"` + (guess !== undefined ? ` (did you mean "${within}${guess}"?)` : '') +
       `; the options are ${known.map((k) => within + k).join(', ')}`
   }
+  if (error.keyword === 'required') {
+    return `${steps.join('.')} needs ${error.params.missingProperty}: it must be ${RULES[steps.join('.')]}`
+  }
   const name = steps.map((s, i) => /^\d+$/.test(s) ? `[${s}]` : (i > 0 ? '.' : '') + s).join('')
-  const rule = steps[0] === 'secret' && steps.length > 1 ? `a string of at least ${MIN_SECRET_BYTES} bytes` : RULES[steps.join('.')]
+  const rule = steps[0] === 'secret' && steps.length > 1
+    ? `a string of at least ${MIN_SECRET_BYTES} bytes`
+    : RULES[steps.filter((s) => !/^\d+$/.test(s)).join('.')]
   if (steps[0] === 'secret') {
     const hint = error.keyword === 'minBytes' ? `; ${MAKE_ONE}` : ''
     return `${name} must be ${rule}${hint}`
@@ -146,35 +176,61 @@ function check (validate: typeof validatePlugin, schema: ObjectSchema, options: 
   if (!validate(options)) throw new InvalidOptionError(describe((validate.errors as ErrorObject[])[0], schema, options))
 }
 
-// An option given as undefined (say `ttl: process.env.TTL`) means "use the default".
+// Options are read as own properties only, into an object with no prototype, so a
+// polluted Object.prototype cannot supply one. An option given as undefined (say
+// `ttl: process.env.TTL`) means "use the default". The caller's object is never changed.
+const NO_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null))
 function defined<T extends object> (options: T | undefined, what = 'options'): T {
-  if (options === undefined) return {} as T
+  if (options === undefined) return NO_OPTIONS as T
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError(`${what} must be an object; got ${shown(options)}`)
   }
-  const record = options as Record<string, unknown>
-  for (const key in record) {
-    if (record[key] === undefined) {
-      const out: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(record)) if (v !== undefined) out[k] = v
-      return out as T
-    }
+  const own: Record<string, unknown> = Object.create(null)
+  for (const key of Object.keys(options)) {
+    const value = (options as Record<string, unknown>)[key]
+    if (value !== undefined) own[key] = value
   }
-  // Nothing to drop: the caller's object is only read, never changed.
-  return options
+  return own as T
+}
+
+/** Why a secret is too easy to guess, or undefined when it is not obviously weak. */
+export function weakness (secret: string): string | undefined {
+  if (new Set(secret).size < MIN_DISTINCT) return `it has fewer than ${MIN_DISTINCT} distinct characters`
+  // The shortest period (KMP failure function): a secret that repeats a pattern of at
+  // most half its length holds no more than that pattern does.
+  const fail = new Array<number>(secret.length).fill(0)
+  for (let i = 1, k = 0; i < secret.length; i++) {
+    while (k > 0 && secret[i] !== secret[k]) k = fail[k - 1]
+    if (secret[i] === secret[k]) k++
+    fail[i] = k
+  }
+  const period = secret.length - fail[secret.length - 1]
+  if (period * 2 <= secret.length) return 'it repeats a shorter pattern'
+  return undefined
+}
+
+function strong (secret: string, name: string): string {
+  const why = weakness(secret)
+  if (why !== undefined) {
+    throw new InvalidOptionError(`${name} is too weak (${why}): a secret must be random, at least ${MIN_SECRET_BYTES} bytes; ${MAKE_ONE}`)
+  }
+  return secret
 }
 
 /** Keys from the given secret, else from SECRET_KEY; never a built-in default. */
 export function resolveKeys (secret: Secret | undefined): Keys {
-  if (secret !== undefined) return toKeys(typeof secret === 'string' ? [secret] : secret)
-  const env = process.env.SECRET_KEY
+  if (secret !== undefined) {
+    if (typeof secret === 'string') return toKeys([strong(secret, 'secret')])
+    return toKeys(secret.map((s, i) => strong(s, `secret[${i}]`)))
+  }
+  const env = Object.hasOwn(process.env, 'SECRET_KEY') ? process.env.SECRET_KEY : undefined
   if (env === undefined || env === '') {
     throw new NoSecretError(`no secret: pass the secret option or set SECRET_KEY; ${MAKE_ONE}`)
   }
   if (Buffer.byteLength(env, 'utf8') < MIN_SECRET_BYTES) {
     throw new InvalidOptionError(`SECRET_KEY must be at least ${MIN_SECRET_BYTES} bytes; ${MAKE_ONE}`)
   }
-  return toKeys([env])
+  return toKeys([strong(env, 'SECRET_KEY')])
 }
 
 /** Seconds since the epoch from the configured clock; a broken clock is a bug, not "no session". */
@@ -188,7 +244,7 @@ export function clockSeconds (now: () => number): number {
 
 export interface CookieConfig {
   path: string
-  domain?: string
+  domain: string | undefined
   secure: boolean
   httpOnly: boolean
   sameSite: 'lax' | 'strict' | 'none'
@@ -203,6 +259,10 @@ export interface Config {
   validate: FastifyDbbasicSessionsOptions['validate']
   cacheSize: number
   now: () => number
+  /** null when the cross-origin check is off. */
+  trustedOrigins: ReadonlySet<string> | null
+  legacy: LegacyCookieOptions | undefined
+  sessionName: string
 }
 
 function checkCookieRules (name: string, cookie: CookieConfig): void {
@@ -218,25 +278,53 @@ function checkCookieRules (name: string, cookie: CookieConfig): void {
   }
 }
 
+/** The strongest prefix the attributes allow: browsers refuse it from another host or over plain http. */
+export function defaultCookieName (cookie: CookieConfig): string {
+  if (!cookie.secure) return 'session'
+  return cookie.path === '/' && cookie.domain === undefined ? '__Host-session' : '__Secure-session'
+}
+
+function trustedOrigins (csrf: boolean | CsrfOptions | undefined): ReadonlySet<string> | null {
+  if (csrf === false) return null
+  const origins = csrf === undefined || csrf === true ? [] : defined(csrf, 'csrf').trustedOrigins ?? []
+  origins.forEach((origin, i) => {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {}
+    if (parsed === undefined || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      throw new InvalidOptionError(`csrf.trustedOrigins[${i}] must be an origin as a browser sends it: "https://host" or "http://host:port", lower case, nothing after the host; got ${shown(origin)}`)
+    }
+  })
+  return new Set(origins)
+}
+
 export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | undefined): Config {
   const options = defined(given)
   const cookie = defined<CookieOptions>(options.cookie, 'cookie')
-  check(validatePlugin, optionsSchema, { ...options, ...(options.cookie === undefined ? {} : { cookie }) })
+  const legacy = options.legacyCookie === undefined ? undefined : defined<LegacyCookieOptions>(options.legacyCookie, 'legacyCookie')
+  const csrf = typeof options.csrf === 'object' ? defined<CsrfOptions>(options.csrf, 'csrf') : options.csrf
+  const checked: Record<string, unknown> = Object.assign(Object.create(null), options)
+  if (options.cookie !== undefined) checked.cookie = cookie
+  if (legacy !== undefined) checked.legacyCookie = legacy
+  if (csrf !== undefined) checked.csrf = csrf
+  check(validatePlugin, optionsSchema, checked)
   const ttl = options.ttl ?? DEFAULT_TTL
   if (options.absoluteTtl !== undefined && options.absoluteTtl < ttl) {
     throw new InvalidOptionError(`absoluteTtl must be at least ttl (${ttl}); got ${options.absoluteTtl}`)
   }
+  const cookieConfig: CookieConfig = {
+    path: cookie.path ?? '/',
+    domain: cookie.domain,
+    secure: cookie.secure ?? true,
+    httpOnly: cookie.httpOnly ?? true,
+    sameSite: cookie.sameSite ?? 'lax'
+  }
   const config: Config = {
     keys: resolveKeys(options.secret),
     ttl,
-    cookieName: options.cookieName ?? 'session',
-    cookie: {
-      path: cookie.path ?? '/',
-      domain: cookie.domain,
-      secure: cookie.secure ?? true,
-      httpOnly: cookie.httpOnly ?? true,
-      sameSite: cookie.sameSite ?? 'lax'
-    },
+    cookieName: options.cookieName ?? defaultCookieName(cookieConfig),
+    cookie: cookieConfig,
     policy: {
       ttl,
       absoluteTtl: options.absoluteTtl,
@@ -246,9 +334,15 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
     },
     validate: options.validate,
     cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-    now: options.now ?? Date.now
+    now: options.now ?? Date.now,
+    trustedOrigins: trustedOrigins(csrf),
+    legacy,
+    sessionName: options.sessionName ?? 'session'
   }
   checkCookieRules(config.cookieName, config.cookie)
+  if (legacy !== undefined && legacy.name === config.cookieName) {
+    throw new InvalidOptionError(`legacyCookie.name must differ from the cookie name ("${legacy.name}")`)
+  }
   return config
 }
 

@@ -2,7 +2,7 @@
 import type * as Contract from '../types/index.js'
 import { InvalidUserIdError, TooLargeError } from './errors.js'
 import { DEFAULT_TTL, checkCreateOptions, checkGetOptions, clockSeconds, resolveKeys, shown } from './options.js'
-import { MAX_TOKEN_LENGTH, encodeToken, verifyToken, type Keys } from './token.js'
+import { MAX_TOKEN_LENGTH, encodeToken, verifyToken, type Extras, type Keys } from './token.js'
 
 /** The user id as the token carries it: the reference writes str(user_id). */
 export function normalizeUserId (userId: unknown): string {
@@ -11,8 +11,8 @@ export function normalizeUserId (userId: unknown): string {
   throw new InvalidUserIdError(`userId must be a non-empty string or a safe integer; got ${shown(userId)}`)
 }
 
-export function makeToken (userId: string, expires: number, keys: Keys, iat?: number): string {
-  const token = encodeToken(userId, expires, keys[0], iat)
+export function makeToken (userId: string, expires: number, keys: Keys, extras?: Extras): string {
+  const token = encodeToken(userId, expires, keys[0], extras)
   if (token.length > MAX_TOKEN_LENGTH) {
     throw new TooLargeError(`the token would be ${token.length} characters, over the ${MAX_TOKEN_LENGTH} a cookie holds; use a shorter user id`)
   }

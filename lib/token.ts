@@ -12,6 +12,10 @@ export interface Verified {
   expires: number
   /** The login time carried by the token, or null when it has none (the reference never writes one). */
   iat: number | null
+  /** The login's own ttl, when it was made with one other than the plugin's and renews (absent in the reference). */
+  ttl: number | null
+  /** False for a browser-session cookie (no Max-Age), which renewals keep as such. */
+  persistent: boolean
   /** Position in the key list of the secret that verified the token (0 = the signing one). */
   keyIndex: number
 }
@@ -48,10 +52,24 @@ export function pyJsonString (s: string): string {
   return out + '"'
 }
 
-/** Makes a token. `iat` is appended after `expires` only when given, so without it tokens match the reference byte for byte. */
-export function encodeToken (userId: string, expires: number, key: HmacKey, iat?: number): string {
+/** What a token may carry besides the reference's two fields; each is written only when given. */
+export interface Extras {
+  iat?: number | undefined
+  ttl?: number | undefined
+  persistent?: false | undefined
+}
+
+/**
+ * Makes a token. The extra fields come after `expires`, each only when given, so
+ * without them tokens match the reference byte for byte (which ignores unknown fields).
+ */
+export function encodeToken (userId: string, expires: number, key: HmacKey, extras?: Extras): string {
   let json = '{"user_id": ' + pyJsonString(userId) + ', "expires": ' + expires
-  if (iat !== undefined) json += ', "iat": ' + iat
+  if (extras !== undefined) {
+    if (extras.iat !== undefined) json += ', "iat": ' + extras.iat
+    if (extras.ttl !== undefined) json += ', "ttl": ' + extras.ttl
+    if (extras.persistent === false) json += ', "persistent": false'
+  }
   json += '}'
   // The JSON is ASCII, so btoa takes it as is. Python's urlsafe_b64encode keeps the
   // '=' padding, which Node's 'base64url' would drop.
@@ -109,7 +127,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     return 'malformed'
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'malformed'
-  const { user_id: userId, expires, iat } = data as Record<string, unknown>
+  const { user_id: userId, expires, iat, ttl, persistent } = data as Record<string, unknown>
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (isExpired(expires, tolerance, nowSeconds)) return 'expired'
@@ -117,6 +135,8 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     userId,
     expires,
     iat: typeof iat === 'number' && Number.isFinite(iat) ? iat : null,
+    ttl: typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl > 0 ? ttl : null,
+    persistent: persistent !== false,
     keyIndex
   }
 }

@@ -69,7 +69,7 @@ export async function buildApp (
 }
 
 /** The value of the one Set-Cookie header a response carries for `name`, split into value and attributes. */
-export function sessionCookie (headers: Record<string, unknown>, name = 'session'): { value: string, attributes: string[], raw: string } | undefined {
+export function sessionCookie (headers: Record<string, unknown>, name = '__Host-session'): { value: string, attributes: string[], raw: string } | undefined {
   const all = headers['set-cookie']
   const list = all === undefined ? [] : Array.isArray(all) ? all : [String(all)]
   const ours = list.filter((c: string) => c.startsWith(name + '='))
@@ -80,7 +80,7 @@ export function sessionCookie (headers: Record<string, unknown>, name = 'session
 }
 
 /** The JSON a token carries, decoded (tests only: the plugin never decodes before verifying). */
-export function payloadOf (token: string): { user_id: string, expires: number, iat?: number } {
+export function payloadOf (token: string): { user_id: string, expires: number, iat?: number, ttl?: number, persistent?: boolean } {
   return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'))
 }
 
@@ -91,7 +91,7 @@ export async function visit (app: FastifyInstance, token: string | undefined, ur
   cookie: { value: string, attributes: string[], raw: string } | undefined
   setCookies: number
 }> {
-  const res = await app.inject({ url, headers: token === undefined ? {} : { cookie: `session=${token}` } })
+  const res = await app.inject({ url, headers: token === undefined ? {} : { cookie: `__Host-session=${token}` } })
   const all = res.headers['set-cookie']
   return {
     status: res.statusCode,

@@ -1,7 +1,7 @@
 // Issued-at, rolling renewal, absolute lifetime and clock tolerance. Time comes from `now`.
 import t from 'tap'
 import { createSession, getSession } from '../lib/index.js'
-import { LogCapture, NONE, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
+import { LogCapture, NONE, SECRET, T0, buildApp, clock, payloadOf, sessionCookie, visit } from './helpers.js'
 
 const S0 = T0 / 1000
 
@@ -57,12 +57,12 @@ t.test('rolling: no renewal cookie when the route signs in or out itself', async
   t.teardown(() => app.close())
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=old' })).json()
   time.advance(3000)
-  const login = await app.inject({ method: 'POST', url: '/login?user=new', headers: { cookie: `session=${token}` } })
+  const login = await app.inject({ method: 'POST', url: '/login?user=new', headers: { cookie: `__Host-session=${token}` } })
   const cookies = ([] as string[]).concat(login.headers['set-cookie'] as string)
   t.equal(cookies.length, 1)
-  t.equal(payloadOf(cookies[0].slice('session='.length).split(';')[0]).user_id, 'new')
-  const logout = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `session=${token}` } })
-  t.same(([] as string[]).concat(logout.headers['set-cookie'] as string).map((c) => c.split(';')[0]), ['session='])
+  t.equal(payloadOf(cookies[0].slice('__Host-session='.length).split(';')[0]).user_id, 'new')
+  const logout = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })
+  t.same(([] as string[]).concat(logout.headers['set-cookie'] as string).map((c) => c.split(';')[0]), ['__Host-session='])
 })
 
 t.test('absoluteTtl caps the expiry and Max-Age of a login and of every renewal', async (t) => {
@@ -105,20 +105,97 @@ t.test('absoluteTtl ends a session whose token says it lives longer (the cap was
   t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => r.reason), ['absolute lifetime over'])
 })
 
-t.test('a token without iat counts as issued one ttl before it expires', async (t) => {
+t.test('a token without iat counts as issued one ttl before it expires, and under absoluteTtl that login time is written into it at once', async (t) => {
   const time = clock()
   const app = await buildApp({ ttl: 3600, absoluteTtl: 5400, rolling: true, now: time.now })
   t.teardown(() => app.close())
   // As dbbasic-sessions in Python makes it: no iat.
   const python = createSession('py', { secret: SECRET, ttl: 3600, now: () => T0 })
   const first = await visit(app, python)
-  t.same(first.session, { userId: 'py', issuedAt: null, expiresAt: S0 + 3600 })
-  t.equal(first.setCookies, 0)
+  t.same(first.session, { userId: 'py', issuedAt: null, expiresAt: S0 + 3600 }, 'issuedAt shows what the token carries')
+  t.same(payloadOf(first.cookie!.value), { user_id: 'py', expires: S0 + 3600, iat: S0 }, 'pinned: same expiry, the assumed login time')
+  t.equal(first.cookie!.attributes[0], 'Max-Age=3600')
   time.set(T0 + 2000_000)
-  const renewed = await visit(app, python)
+  const renewed = await visit(app, first.cookie!.value)
   t.same(payloadOf(renewed.cookie!.value), { user_id: 'py', expires: S0 + 5400, iat: S0 }, 'renewed, capped at (expires - ttl) + absoluteTtl')
   time.set(T0 + 5400_000)
   t.same((await visit(app, renewed.cookie!.value)).session, NONE)
+})
+
+for (const clockTolerance of [0, 120]) {
+  t.test(`absoluteTtl caps a session from a token without iat that says it lives longer (Python's 30 days; clockTolerance ${clockTolerance})`, async (t) => {
+    const time = clock()
+    const absoluteTtl = 12 * 3600
+    const app = await buildApp({ ttl: 1800, rolling: true, absoluteTtl, clockTolerance, now: time.now })
+    t.teardown(() => app.close())
+    let token = createSession('py', { secret: SECRET, now: () => T0 })
+    // A browser that keeps every cookie it is sent and comes back every 20 minutes.
+    let firstReissue: number | undefined
+    let lastSignedIn = T0
+    for (let at = T0; at < T0 + 31 * 86400_000; at += 1200_000) {
+      time.set(at)
+      const seen = await visit(app, token)
+      if (seen.session.userId === null) break
+      lastSignedIn = at
+      if (seen.cookie !== undefined) {
+        firstReissue ??= at
+        token = seen.cookie.value
+        t.ok(payloadOf(token).iat! <= at / 1000, 'the login time written is never in the future')
+      }
+    }
+    t.equal(firstReissue, T0, 'the first response re-issues the cookie')
+    const lived = (lastSignedIn - firstReissue!) / 1000
+    t.ok(lived < absoluteTtl + clockTolerance, `signed in for ${lived} s after the first re-issue, under absoluteTtl (+ tolerance)`)
+    t.ok(lived >= absoluteTtl - 1200 - 1800, `and not cut much shorter (${lived} s)`)
+  })
+}
+
+t.test('a per-login ttl is kept by rolling renewals, never stretched to the plugin\'s ttl', async (t) => {
+  const time = clock()
+  const app = await buildApp({ rolling: true, now: time.now })
+  t.teardown(() => app.close())
+  const login = await app.inject({ method: 'POST', url: '/login?user=short&ttl=300' })
+  t.equal(sessionCookie(login.headers)!.attributes[0], 'Max-Age=300')
+  t.same(payloadOf(login.json().token), { user_id: 'short', expires: S0 + 300, iat: S0, ttl: 300 }, 'the token carries its own ttl')
+  time.set(T0 + 200_000)
+  const renewed = await visit(app, login.json().token)
+  t.equal(renewed.cookie!.attributes[0], 'Max-Age=300', 'renewed for its own ttl')
+  t.same(payloadOf(renewed.cookie!.value), { user_id: 'short', expires: S0 + 500, iat: S0, ttl: 300 })
+  time.set(T0 + 500_000)
+  t.same((await visit(app, renewed.cookie!.value)).session, NONE, 'idle for its own ttl: signed out')
+  time.set(T0 + 30_000_000)
+  t.same((await visit(app, renewed.cookie!.value)).session, NONE, 'and certainly 30,000 s later')
+  const plain = await app.inject({ method: 'POST', url: '/login?user=long' })
+  t.equal(payloadOf(plain.json().token).ttl, undefined, 'a login with the plugin\'s ttl carries none')
+})
+
+t.test('rotation re-signing never moves the login time into the future', async (t) => {
+  const time = clock()
+  const NEWER = 'a-newer-secret-0123456789abcdef0123456789'
+  const app = await buildApp({ ttl: 86400, validate: () => true, secret: [NEWER, SECRET], now: time.now })
+  t.teardown(() => app.close())
+  // Python's default ttl is 30 days, longer than this plugin's one day.
+  const python = createSession('py', { secret: SECRET, now: () => T0 })
+  const first = await visit(app, python)
+  t.equal(first.session.userId, 'py')
+  const iat = payloadOf(first.cookie!.value).iat!
+  t.ok(iat <= S0, `re-signed with iat ${iat - S0} s from now`)
+  t.equal(payloadOf(first.cookie!.value).expires, S0 + 2592000, 'rotation keeps the expiry')
+  time.set(T0 + 1000)
+  t.equal((await visit(app, first.cookie!.value)).session.userId, 'py', 'still signed in on the next request')
+})
+
+t.test('a token accepted only through clockTolerance is never renewed', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 600, clockTolerance: 300, rolling: true, now: time.now })
+  t.teardown(() => app.close())
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=late' })).json()
+  time.set(T0 + 899_000)
+  const late = await visit(app, token)
+  t.equal(late.session.userId, 'late', 'accepted 299 s after it expired')
+  t.equal(late.setCookies, 0, 'but not renewed: the idle limit stays ttl')
+  time.set(T0 + 599_000)
+  t.equal((await visit(app, token)).cookie!.attributes[0], 'Max-Age=600', 'one second before its expiry it still renews')
 })
 
 t.test('clockTolerance: accepted that many seconds past expiry, and an iat that far in the future', async (t) => {

@@ -20,8 +20,8 @@ async function registerError (options: unknown): Promise<Error & { code?: string
 }
 
 const refused: Array<[string, Record<string, unknown>, string]> = [
-  ['a typo in a name', { ttL: 60 }, 'unknown option "ttL" (did you mean "ttl"?); the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now'],
-  ['an unknown name', { store: 'redis' }, 'unknown option "store"; the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now'],
+  ['a typo in a name', { ttL: 60 }, 'unknown option "ttL" (did you mean "ttl"?); the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now, csrf, legacyCookie, sessionName'],
+  ['an unknown name', { store: 'redis' }, 'unknown option "store"; the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now, csrf, legacyCookie, sessionName'],
   ['a typo in a cookie attribute', { cookie: { SameSite: 'lax' } }, 'unknown option "cookie.SameSite" (did you mean "cookie.sameSite"?)'],
   ['a cookie attribute the plugin owns', { cookie: { maxAge: 60 } }, 'unknown option "cookie.maxAge"; the options are cookie.path, cookie.domain, cookie.secure, cookie.httpOnly, cookie.sameSite'],
   ['ttl of zero', { ttl: 0 }, 'ttl must be an integer number of seconds from 1 to 34560000 (400 days); got 0'],
@@ -98,11 +98,12 @@ t.test('secrets: each at least 32 bytes, never shown, with a way to make one', a
 
 t.test('a secret is measured in UTF-8 bytes, as it is used', async (t) => {
   // 11 characters, 33 bytes: long enough as a key although short as text.
-  const app = await buildApp({ secret: '€'.repeat(11) })
+  const currencies = '€₩₹₽₺₴₸₿₫₪₭'
+  const app = await buildApp({ secret: currencies })
   t.teardown(() => app.close())
   const login = await app.inject({ method: 'POST', url: '/login?user=a' })
   t.equal(login.statusCode, 200)
-  t.ok((await registerError({ secret: '€'.repeat(10) })).message.includes('at least 32 bytes'), '30 bytes are refused')
+  t.ok((await registerError({ secret: currencies.slice(0, 10) })).message.includes('at least 32 bytes'), '30 bytes are refused')
 })
 
 t.test('SECRET_KEY is the default secret, and there is no built-in one', async (t) => {
@@ -126,7 +127,7 @@ t.test('SECRET_KEY is the default secret, and there is no built-in one', async (
   const token = (await fromEnv.inject({ method: 'POST', url: '/login?user=env' })).json().token
   const explicit = await buildApp({ secret: SECRET })
   t.teardown(() => explicit.close())
-  t.equal((await explicit.inject({ url: '/whoami', headers: { cookie: `session=${token}` } })).json().userId, 'env',
+  t.equal((await explicit.inject({ url: '/whoami', headers: { cookie: `__Host-session=${token}` } })).json().userId, 'env',
     'a token signed with SECRET_KEY verifies with the same secret given explicitly')
 })
 
@@ -140,6 +141,6 @@ t.test('options given as undefined take their defaults', async (t) => {
 t.test('the schema is exported, and refuses unknown options itself', async (t) => {
   t.equal(optionsSchema.type, 'object')
   t.equal(optionsSchema.additionalProperties, false)
-  t.same(Object.keys(optionsSchema.properties), ['secret', 'ttl', 'cookieName', 'cookie', 'rolling', 'absoluteTtl', 'clockTolerance', 'validate', 'cacheSize', 'now'])
+  t.same(Object.keys(optionsSchema.properties), ['secret', 'ttl', 'cookieName', 'cookie', 'rolling', 'absoluteTtl', 'clockTolerance', 'validate', 'cacheSize', 'now', 'csrf', 'legacyCookie', 'sessionName'])
   t.same(optionsSchema.properties.ttl, { type: 'integer', minimum: 1, maximum: 34560000 })
 })

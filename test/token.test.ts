@@ -39,11 +39,25 @@ t.test('payloads whose base64url has "-" and "_" are written and read back', asy
 })
 
 t.test('iat is written after expires only when given', async (t) => {
-  const token = encodeToken('42', NOW + 3600, keys[0], NOW)
+  const token = encodeToken('42', NOW + 3600, keys[0], { iat: NOW })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764118800, "iat": 1764115200}')
   const verified = verifyToken(token, keys, NOW)
-  t.same(verified, { userId: '42', expires: NOW + 3600, iat: NOW, keyIndex: 0 })
-  t.same(verifyToken(encodeToken('42', NOW + 3600, keys[0]), keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, keyIndex: 0 })
+  t.same(verified, { userId: '42', expires: NOW + 3600, iat: NOW, ttl: null, persistent: true, keyIndex: 0 })
+  t.same(verifyToken(encodeToken('42', NOW + 3600, keys[0]), keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, ttl: null, persistent: true, keyIndex: 0 })
+})
+
+t.test('a per-login ttl and a browser-session flag are written after iat, only when given, and read back', async (t) => {
+  const token = encodeToken('42', NOW + 300, keys[0], { iat: NOW, ttl: 300, persistent: false })
+  t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764115500, "iat": 1764115200, "ttl": 300, "persistent": false}')
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, ttl: 300, persistent: false, keyIndex: 0 })
+  t.equal(encodeToken('42', NOW + 300, keys[0], { persistent: undefined }), encodeToken('42', NOW + 300, keys[0]), 'absent fields write nothing')
+  // Signed but odd values (not made by this package) count as absent.
+  for (const odd of ['"ttl": 0', '"ttl": 1.5', '"ttl": "300"', '"persistent": 0', '"persistent": null']) {
+    const json = `{"user_id": "42", "expires": ${NOW + 300}, ${odd}}`
+    const payload = Buffer.from(json).toString('base64url')
+    const padded = payload + '='.repeat((4 - payload.length % 4) % 4)
+    t.match(verifyToken(padded + '.' + keys[0].hexDigest(padded), keys, NOW), { ttl: null, persistent: true }, odd)
+  }
 })
 
 t.test('verification reports why a token was refused', async (t) => {
@@ -71,7 +85,7 @@ t.test('signed payloads that are not a session are refused, not thrown', async (
   t.match(verifyToken(signed('{"user_id": "Zoë", "expires": 1764118800}'), keys, NOW), { userId: 'Zoë' },
     'raw UTF-8 in a payload (another implementation, same secret) is read as UTF-8, as json.loads reads it')
   t.same(verifyToken(signed('{"user_id": "4", "expires": 1764118800.5, "iat": "x"}'), keys, NOW),
-    { userId: '4', expires: 1764118800.5, iat: null, keyIndex: 0 }, 'a non-numeric iat counts as none')
+    { userId: '4', expires: 1764118800.5, iat: null, ttl: null, persistent: true, keyIndex: 0 }, 'a non-numeric iat counts as none')
 })
 
 t.test('any secret of the list verifies, and the result says which', async (t) => {

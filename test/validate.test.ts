@@ -9,7 +9,7 @@ const S0 = T0 / 1000
 
 t.test('true keeps the session; validate gets the session and the request', async (t) => {
   const calls: Array<[ValidatedSession, string]> = []
-  const app = await buildApp({ ttl: 600, validate: (session, request) => { calls.push([session, request.url]); return true } })
+  const app = await buildApp({ ttl: 600, validate: (session, request) => { calls.push([session, request?.url ?? 'null']); return true } })
   t.teardown(() => app.close())
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=v' })).json()
   t.same((await visit(app, token)).session, { userId: 'v', issuedAt: S0, expiresAt: S0 + 600 })
@@ -50,7 +50,7 @@ t.test('a throwing or rejecting validate fails the request through Fastify\'s er
     let routeRan = false
     app.get('/', async () => { routeRan = true; return 'ok' })
     const token = createSession('x', { secret: SECRET, ttl: 600, now: () => T0 })
-    const res = await app.inject({ url: '/', headers: { cookie: `session=${token}` } })
+    const res = await app.inject({ url: '/', headers: { cookie: `__Host-session=${token}` } })
     t.equal(res.statusCode, 503, 'the app\'s error handler answered')
     t.same(handled, ['user database is down'])
     t.notOk(routeRan, 'no silent login or logout: the route never ran')
@@ -58,13 +58,19 @@ t.test('a throwing or rejecting validate fails the request through Fastify\'s er
   }
 })
 
-t.test('a validate that returns something other than a boolean is reported, not guessed', async (t) => {
-  for (const validate of [() => undefined, async () => 'yes']) {
-    const app = await buildApp({ validate: validate as unknown as () => boolean })
+t.test('a validate that returns something other than a boolean is an error whose text does not show the value', async (t) => {
+  const returned = 'internal-detail-' + 'x'.repeat(30)
+  for (const validate of [() => undefined, async () => returned, () => ({ role: 'admin' })]) {
+    const logs = new LogCapture()
+    const app = await buildApp({ validate: validate as unknown as () => boolean }, logs)
     t.teardown(() => app.close())
-    const res = await app.inject({ url: '/whoami', headers: { cookie: `session=${createSession('x', { secret: SECRET, now: () => T0 })}` } })
+    const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${createSession('x', { secret: SECRET, now: () => T0 })}` } })
     t.equal(res.statusCode, 500)
-    t.match(res.json().message, /^fastify-dbbasic-sessions: validate must return true or false \(or a promise of one\); got (undefined|"yes")$/)
+    t.equal(res.json().message, 'fastify-dbbasic-sessions: validate must return true or false (or a promise of one)')
+    t.notMatch(res.body, /internal-detail|admin|undefined/, 'the returned value never reaches the client')
+    const detail = logs.records.find((r) => r.msg === 'fastify-dbbasic-sessions: validate returned something other than a boolean')
+    t.equal(detail?.level, 20, 'the value is kept for a debug line')
+    t.ok(['undefined', `"${returned.slice(0, 40)}…"`, 'an object'].includes(detail?.got as string), String(detail?.got))
   }
 })
 

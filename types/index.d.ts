@@ -9,28 +9,49 @@ export interface CookieOptions {
    * The cookie's Path.
    * @default '/'
    */
-  path?: string
+  path?: string | undefined
   /**
    * The cookie's Domain. Leave it unset for a host-only cookie (safest: a sibling
    * subdomain cannot read it).
    * @default undefined
    */
-  domain?: string
+  domain?: string | undefined
   /**
    * Send the cookie over HTTPS only. Turn it off only for local plain-http development.
    * @default true
    */
-  secure?: boolean
+  secure?: boolean | undefined
   /**
    * Hide the cookie from page scripts (`document.cookie`).
    * @default true
    */
-  httpOnly?: boolean
+  httpOnly?: boolean | undefined
   /**
    * The cookie's SameSite. `'none'` requires `secure: true`.
    * @default 'lax'
    */
-  sameSite?: 'lax' | 'strict' | 'none'
+  sameSite?: 'lax' | 'strict' | 'none' | undefined
+}
+
+/** Options of the cross-origin protection. */
+export interface CsrfOptions {
+  /**
+   * Origins (`scheme://host[:port]`, nothing after) whose unsafe requests pass, e.g.
+   * a front end on another host of yours.
+   * @default []
+   */
+  trustedOrigins?: readonly string[] | undefined
+}
+
+/** A session cookie of an older name, read during an upgrade. */
+export interface LegacyCookieOptions {
+  /** The old cookie name, e.g. `'session'`. */
+  name: string
+  /**
+   * Unix seconds: only tokens issued before this (the upgrade) are accepted from the old
+   * name. A token without `iat` counts as issued one ttl before it expires.
+   */
+  issuedBefore: number
 }
 
 /** Options of the plugin. Validated at register; a bad one makes `register`/`ready` reject. */
@@ -42,49 +63,77 @@ export interface FastifyDbbasicSessionsOptions {
    * Make one with `node -e "console.log(crypto.randomBytes(32).toString('hex'))"`.
    * @default process.env.SECRET_KEY
    */
-  secret?: Secret
+  secret?: Secret | undefined
   /**
    * Session lifetime in seconds, an integer from 1 to 34560000 (400 days, the most
    * a browser keeps a cookie). Also the cookie's Max-Age.
    * @default 2592000 (30 days)
    */
-  ttl?: number
+  ttl?: number | undefined
   /**
-   * Name of the session cookie. A `__Host-` name requires `secure`, path `/` and no domain.
+   * Name of the session cookie. By default it follows the strongest prefix the cookie's
+   * attributes allow, so that another host or a plain-http response cannot plant it:
+   * `'__Host-session'` (secure, path `/`, no domain), `'__Secure-session'` (secure with a
+   * domain or another path), `'session'` (`secure: false`). A `__Host-` name requires
+   * `secure`, path `/` and no domain; a `__Secure-` name requires `secure`.
+   * @default '__Host-session'
+   */
+  cookieName?: string | undefined
+  /**
+   * Reads a session cookie of an older name (the pre-1.0 default was `session`), for an
+   * upgrade without signing everyone out. Off unless set: the legacy name can be planted.
+   * Read only when no cookie of the current name is present, accepted only for tokens
+   * issued before `issuedBefore`, then re-issued under the current name and cleared.
+   * @default undefined
+   */
+  legacyCookie?: LegacyCookieOptions | undefined
+  /**
+   * Cross-origin protection for unsafe methods (anything but GET, HEAD and OPTIONS),
+   * checked in onRequest from `Sec-Fetch-Site`, else `Origin` against `Host`. A refused
+   * request gets 403 `FST_DBBASIC_SESSIONS_CROSS_ORIGIN` before body parsing. `false`
+   * turns it off; `{ trustedOrigins }` lets named origins through. A route opts out
+   * with `config: { csrf: false }`.
+   * @default true
+   */
+  csrf?: boolean | CsrfOptions | undefined
+  /**
+   * The request property the plugin fills (`request.session` by default). Rename it to
+   * run beside @fastify/secure-session or @fastify/session, which fill `session`.
    * @default 'session'
    */
-  cookieName?: string
+  sessionName?: string | undefined
   /** Attributes of the session cookie. */
-  cookie?: CookieOptions
+  cookie?: CookieOptions | undefined
   /**
    * Makes `ttl` an idle timeout: a request whose valid token has less than half its
    * ttl left gets a new cookie expiring `ttl` from now (capped by `absoluteTtl`), with
    * the same login time. At most one Set-Cookie per response; none while the token is fresh.
    * @default false
    */
-  rolling?: boolean
+  rolling?: boolean | undefined
   /**
    * The longest a session can live from its login, whatever the activity: integer
    * seconds, at least `ttl`, at most 34560000 (400 days). Caps every expiry and Max-Age.
    * @default undefined (no cap beyond ttl)
    */
-  absoluteTtl?: number
+  absoluteTtl?: number | undefined
   /**
    * Seconds a token is still accepted after it expires, for clocks that disagree
    * between servers: an integer from 0 to 300. A login time further than this in the
    * future is refused.
    * @default 0
    */
-  clockTolerance?: number
+  clockTolerance?: number | undefined
   /**
    * Called for every correctly signed, unexpired token; `false` means no session
    * (debug reason `revoked`). Sync or async. Keep a "sessions valid after" time on the
    * user and compare it with `session.issuedAt` to sign a user out everywhere without a
    * store. If it throws or rejects, the request fails through Fastify's error handling.
-   * It runs only for requests that carry a valid session cookie.
+   * It runs only for requests that carry a valid session cookie. `request` is `null`
+   * when called from `fastify.readSession`, outside a route.
    * @default undefined
    */
-  validate?: (session: ValidatedSession, request: FastifyRequest) => boolean | Promise<boolean>
+  validate?: ((session: ValidatedSession, request: FastifyRequest | null) => boolean | Promise<boolean>) | undefined
   /**
    * How many already-verified tokens this plugin instance remembers, so that the same
    * cookie on the next request skips the HMAC (expiry and `validate` are still checked
@@ -92,12 +141,12 @@ export interface FastifyDbbasicSessionsOptions {
    * first. Each entry costs about 0.3 KB (10000 entries: about 3 MB of heap). 0 turns the cache off.
    * @default 10000
    */
-  cacheSize?: number
+  cacheSize?: number | undefined
   /**
    * The clock, in milliseconds since the epoch. Tests pass their own instead of sleeping.
    * @default Date.now
    */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 /** What `validate` is asked about: a correctly signed, unexpired session. */
@@ -127,10 +176,18 @@ export interface Session {
 /** Options of `reply.createSession`. */
 export interface ReplyCreateSessionOptions {
   /**
-   * Lifetime of this session in seconds, same rule as the plugin's `ttl`.
+   * Lifetime of this session in seconds, same rule as the plugin's `ttl`. With
+   * `rolling`, its renewals keep this ttl (the token carries it).
    * @default the plugin's ttl
    */
-  ttl?: number
+  ttl?: number | undefined
+  /**
+   * `false` makes a browser-session cookie ("remember me" unticked): no Max-Age or
+   * Expires, so the browser drops it when it closes, while the token still expires after
+   * its ttl. Renewals and re-signings keep it non-persistent.
+   * @default true
+   */
+  persistent?: boolean | undefined
 }
 
 /** Options of the standalone `createSession`. */
@@ -139,17 +196,17 @@ export interface CreateSessionOptions {
    * The signing secret (the first of a list signs).
    * @default process.env.SECRET_KEY
    */
-  secret?: Secret
+  secret?: Secret | undefined
   /**
    * Lifetime in seconds, an integer from 1 to 34560000.
    * @default 2592000 (30 days)
    */
-  ttl?: number
+  ttl?: number | undefined
   /**
    * The clock, in milliseconds since the epoch.
    * @default Date.now
    */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 /** Options of the standalone `getSession`. */
@@ -158,27 +215,75 @@ export interface GetSessionOptions {
    * The secret, or a list of secrets that may each verify.
    * @default process.env.SECRET_KEY
    */
-  secret?: Secret
+  secret?: Secret | undefined
   /**
    * The clock, in milliseconds since the epoch.
    * @default Date.now
    */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 /** A user id as `createSession` takes it: a non-empty string, or a safe integer or bigint (written in decimal). */
 export type UserId = string | number | bigint
 
+/** Why a request has no session, as logged at debug and published on the diagnostics channel. */
+export type NoSessionReason =
+  | 'no cookie' | 'malformed' | 'bad signature' | 'expired' | 'absolute lifetime over'
+  | 'issued in the future' | 'revoked' | 'conflicting cookies' | 'legacy cookie issued after the upgrade'
+
+/** The name of the `node:diagnostics_channel` channel the plugin publishes on. */
+export declare const diagnosticsChannelName: 'fastify-dbbasic-sessions:session'
+
+/**
+ * A message on the diagnostics channel. `route` is the matched route's URL pattern
+ * (undefined when none matched, and from `readSession`); `request` is `null` from
+ * `readSession`. Nothing is built unless the channel has a subscriber.
+ */
+export type SessionEvent =
+  | { event: 'no-session', reason: NoSessionReason, route: string | undefined, request: FastifyRequest | null }
+  | { event: 'renewed' | 're-signed', userId: string, expiresAt: number, secretIndex: number, route: string | undefined, request: FastifyRequest }
+  | { event: 'renewal-deferred', reason: 'shared cache', userId: string, route: string | undefined, request: FastifyRequest }
+  | { event: 'created', userId: string, expiresAt: number, route: string | undefined, request: FastifyRequest }
+  | { event: 'destroyed', route: string | undefined, request: FastifyRequest }
+  | { event: 'cross-origin-refused', reason: string, route: string | undefined, request: FastifyRequest }
+
+/** The OpenAPI security scheme of the session cookie, for @fastify/swagger. */
+export interface SessionSecurityScheme {
+  type: 'apiKey'
+  in: 'cookie'
+  /** The session cookie's name. */
+  name: string
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The session read from the cookie before any route code runs. */
+    /**
+     * The session read from the cookie by the plugin's onRequest hook (onRequest hooks
+     * added before the plugin run first). Renamed with the `sessionName` option; declare
+     * the renamed property yourself (see the README).
+     */
     session: Session
+    /**
+     * The signed-in user's id as a string, for routes that need one: throws the 401
+     * `FST_DBBASIC_SESSIONS_UNAUTHORIZED` error (through Fastify's error handling) when
+     * the request has no session.
+     */
+    requireUserId(): string
+  }
+  interface FastifyContextConfig {
+    /**
+     * `false` lets this route take cross-origin unsafe requests (e.g. an identity
+     * provider's form_post callback); the plugin's cross-origin check skips it.
+     * @default true
+     */
+    csrf?: boolean | undefined
   }
   interface FastifyReply {
     /**
      * Signs the user in: makes a token, sets the session cookie (Max-Age = ttl) and
      * `request.session.userId`, and returns the token.
-     * @throws TypeError when `userId` is not a non-empty string or a safe integer.
+     * @throws TypeError when `userId` is not a non-empty string or a safe integer;
+     * Error `FST_DBBASIC_SESSIONS_REPLY_SENT` once the reply has been sent.
      */
     createSession(userId: UserId, options?: ReplyCreateSessionOptions): string
     /** Signs the user out: clears the session cookie and `request.session.userId`. Returns the reply. */
@@ -187,6 +292,15 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** A preHandler that answers 401 (Fastify's JSON error body) when the request has no session. */
     requireSession(request: FastifyRequest, reply: FastifyReply): Promise<void>
+    /**
+     * Reads a session from a Cookie header outside a route (a socket.io handshake, an
+     * upgrade handled by hand), with the same checks as the plugin's hook: duplicates,
+     * lifetime, `validate` (called with `request = null`). Never renews: there is no
+     * response to carry a cookie.
+     */
+    readSession(cookieHeader: string | undefined): Promise<Session>
+    /** `{ type: 'apiKey', in: 'cookie', name }` for @fastify/swagger's `securitySchemes`. */
+    readonly sessionSecurityScheme: SessionSecurityScheme
   }
 }
 
