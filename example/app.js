@@ -72,6 +72,16 @@ async function setUp (app, database, { secret, ttl, absoluteTtl, revocationCache
   })
   const unknownUserHash = await dummyHash()
 
+  // First of all hooks, so that pages refused by the plugins' own hooks have them too.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers({
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'referrer-policy': 'same-origin',
+      'x-content-type-options': 'nosniff'
+    })
+  })
+
   // Only form posts are read: a JSON or any other body is refused before a handler runs.
   app.removeAllContentTypeParsers()
   await app.register(formbody)
@@ -84,15 +94,6 @@ async function setUp (app, database, { secret, ttl, absoluteTtl, revocationCache
     validate: revocation.validate,
     cookie: { secure },
     now
-  })
-
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.headers({
-      'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-      'referrer-policy': 'same-origin',
-      'x-content-type-options': 'nosniff'
-    })
   })
 
   app.setNotFoundHandler(async (_request, reply) =>

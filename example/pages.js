@@ -79,7 +79,7 @@ export function signedOutPage ({ error = '', notice = '', name = '' } = {}) {
   <input id="register-password" name="password" type="password" autocomplete="new-password" required minlength="8">
   <button type="submit">Register</button>
 </form>
-<p class="note">At least 8 characters. Stored as a salted scrypt hash in this demo's SQLite file.</p>`)
+<p class="note">A password has at least 8 characters. It is stored as a salted scrypt hash in the demo's SQLite file.</p>`)
 }
 
 /**

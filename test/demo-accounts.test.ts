@@ -1,7 +1,7 @@
 // The demo's accounts: register, sign in, wrong passwords, taken names, sign out, /me.
 import t from 'tap'
 import { getSession } from '../lib/index.js'
-import { verifyPassword } from '../example/passwords.js'
+import { COST, dummyHash, verifyPassword } from '../example/passwords.js'
 import { Browser, demoApp, errorText, signUp, status } from './demo-helpers.js'
 import { SECRET } from './helpers.js'
 
@@ -69,6 +69,13 @@ t.test('sign in with the right password; a wrong one or an unknown name gets the
   t.same((await browser.get('/me')).json(), { userId: '1', name: 'Ann' })
   await signUp(t, new Browser(app), 'ann', 'correct horse', '/login')
   t.pass('names are matched without regard to case')
+})
+
+t.test('an unknown name is checked against a dummy hash of the same cost as a real one', async (t) => {
+  const dummy = await dummyHash()
+  t.match(dummy, new RegExp(`^scrypt\\$${COST.N}\\$${COST.r}\\$${COST.p}\\$`))
+  t.same(COST, { N: 16384, r: 8, p: 1 })
+  t.not(await dummyHash(), dummy, 'of a random password')
 })
 
 t.test('a name already taken gets a friendly 409 page, in any case, and no session', async (t) => {
