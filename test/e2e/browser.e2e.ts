@@ -3,9 +3,6 @@
 // an attacker's pages on other hosts. The demo is plain http, reached as
 // http://app.example.test:PORT (mapped to 127.0.0.1 by the browser).
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core'
 import { startDemo } from '../demo-process.js'
@@ -20,12 +17,9 @@ const screenshot = new URL('../../example/signed-in.png', import.meta.url)
 let browser: Browser
 t.before(async () => { browser = await launchChromium(t, [HOST_RULES]) })
 
-/** The demo with a fresh database; its address under the name the browser uses. */
+/** The demo with a fresh database (startDemo's own); its address under the name the browser uses. */
 async function openDemo (t: Test, env: Record<string, string> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fdbs-e2e-'))
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  // The tests sign in more often than a person would, all from 127.0.0.1.
-  const demo = await startDemo(t, { SECRET_KEY: SECRET, DATA_DIR: dataDir, RATE_LIMIT_MAX: '1000', ...env })
+  const demo = await startDemo(t, { SECRET_KEY: SECRET, ...env })
   return { demo, base: `http://app.example.test:${demo.port}` }
 }
 

@@ -3,11 +3,8 @@
 // proxy passes on to the user); new connections are refused at once, so a proxy
 // tries another process; then the process exits.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
 import { startDemo } from '../demo-process.js'
 
@@ -29,9 +26,7 @@ async function refused (port: number): Promise<boolean> {
 }
 
 t.test('SIGTERM: the listener closes at once, a request already on its way is answered, then the process exits', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fdbs-drain-'))
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  const demo = await startDemo(t, { SECRET_KEY: randomBytes(32).toString('hex'), DATA_DIR: dataDir })
+  const demo = await startDemo(t, { SECRET_KEY: randomBytes(32).toString('hex') })
 
   // nginx has connected and sent part of its request when the restart begins.
   const socket = await open(demo.port)

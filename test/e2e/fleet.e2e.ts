@@ -5,11 +5,8 @@
 // reaches the others within the demo's revocation cache time, and a shared cache
 // in front of the demo never hands one user's cookie or page to another.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { startDemo, type Demo } from '../demo-process.js'
+import { demoDataDir, startDemo, type Demo } from '../demo-process.js'
 import { freePort, startNginx } from './nginx.js'
 import { Client, COOKIE, form, newStats, tokenUser, type Stats } from './fleet-client.js'
 
@@ -23,8 +20,7 @@ interface Backend { port: number, demo: Demo }
 interface Fleet { backends: Backend[], restart: (backend: Backend, secrets: string) => Promise<void> }
 
 async function startFleet (t: Test, secrets: string): Promise<Fleet> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fdbs-fleet-'))
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const dataDir = demoDataDir(t)
   const env = (keys: string, port: number): Record<string, string> => ({
     SECRET_KEYS: keys,
     SESSION_TTL: String(TTL),
