@@ -3,6 +3,8 @@ import { fastifyCookie } from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { CookieConfig } from './options.js'
 import { TooLargeError } from './errors.js'
+import type { Failure, Verified } from './token.js'
+import type { Verify } from './verifier.js'
 
 /** Browsers keep at most 4096 bytes of name, value and attributes per cookie. */
 export const MAX_SET_COOKIE_BYTES = 4096
@@ -33,6 +35,27 @@ function decode (value: string): string {
   } catch {
     return value
   }
+}
+
+/** More cookies of our name than this in one request count as conflicting, and none is verified. */
+export const MAX_SAME_NAME = 4
+
+/**
+ * The valid session among the cookies of our name. Two valid ones for different users
+ * mean one was planted (say by a sibling subdomain): trust neither. Past MAX_SAME_NAME
+ * nothing is verified, so a header stuffed with forgeries costs no HMAC.
+ */
+export function pick (values: readonly string[], verify: Verify, seconds: number): Verified | Failure | 'conflicting cookies' {
+  if (values.length > MAX_SAME_NAME) return 'conflicting cookies'
+  let chosen: Verified | undefined
+  let failure: Failure | undefined
+  for (const value of values) {
+    const result = verify(value, seconds)
+    if (typeof result === 'string') failure ??= result
+    else if (chosen === undefined) chosen = result
+    else if (chosen.userId !== result.userId) return 'conflicting cookies'
+  }
+  return chosen ?? (failure as Failure)
 }
 
 // @fastify/cookie's serializer needs its module loaded, which happens when the

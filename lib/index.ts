@@ -4,37 +4,19 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type * as Contract from '../types/index.js'
-import { loadSerializer, readCookies, serializeCookie, sharedCacheable, varyOnCookie, writeCookies } from './cookie.js'
+import { loadSerializer, pick, readCookies, serializeCookie, sharedCacheable, varyOnCookie, writeCookies } from './cookie.js'
 import { crossOriginRefusal } from './csrf.js'
 import { diagnosticsChannelName, publish, routeOf, sessionChannel } from './diagnostics.js'
 import { CrossOriginError, InvalidOptionError, ReplySentError, UnauthorizedError } from './errors.js'
 import { assess, loginTime, loginTimes, type Decision, type Reissue, type Refusal } from './lifecycle.js'
 import { checkReplyOptions, clockSeconds, optionsSchema, resolvePluginOptions, shown } from './options.js'
 import { makeToken, normalizeUserId } from './standalone.js'
-import type { Failure, Verified } from './token.js'
-import { makeVerifier, type Verify } from './verifier.js'
+import type { Verified } from './token.js'
+import { makeVerifier } from './verifier.js'
 import { warnPlainHttp } from './warnings.js'
 
 type Reason = Contract.NoSessionReason
 type Session = Contract.Session
-
-/** More cookies of our name than this in one request count as conflicting, and none is verified. */
-export const MAX_SAME_NAME = 4
-
-// The valid session among the cookies of our name. Two valid ones for different
-// users mean one was planted (say by a sibling subdomain): trust neither.
-function pick (values: string[], verify: Verify, seconds: number): Verified | Failure | 'conflicting cookies' {
-  if (values.length > MAX_SAME_NAME) return 'conflicting cookies'
-  let chosen: Verified | undefined
-  let failure: Failure | undefined
-  for (const value of values) {
-    const result = verify(value, seconds)
-    if (typeof result === 'string') failure ??= result
-    else if (chosen === undefined) chosen = result
-    else if (chosen.userId !== result.userId) return 'conflicting cookies'
-  }
-  return chosen ?? (failure as Failure)
-}
 
 /** A session read from the Cookie header, before `validate`. */
 interface Found {
@@ -65,6 +47,12 @@ const stateOf = (reply: FastifyReply): ReplyState => {
 }
 
 const NO_SESSION = 'fastify-dbbasic-sessions: no session'
+
+/** The route's `config: { csrf: false }`, as an own property only. */
+const optedOut = (request: FastifyRequest): boolean => {
+  const config = request.routeOptions.config
+  return Object.hasOwn(config, 'csrf') && config.csrf === false
+}
 const none = (): Session => ({ userId: null, issuedAt: null, expiresAt: null })
 const sessionOf = (decision: Decision): Contract.ValidatedSession => ({ userId: decision.userId, issuedAt: decision.issuedAt, expiresAt: decision.expiresAt })
 
@@ -135,7 +123,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   fastify.addHook('onRequest', function readSession (request, reply, done) {
     if (trustedOrigins !== null) {
       const refusal = crossOriginRefusal(request.method, request.headers, trustedOrigins)
-      if (refusal !== undefined && request.routeOptions.config.csrf !== false) {
+      if (refusal !== undefined && !optedOut(request)) {
         ;(request as SessionRequest)[sessionName] = none()
         request.log.info({ reason: refusal }, 'fastify-dbbasic-sessions: cross-origin request refused')
         if (sessionChannel.hasSubscribers) publish({ event: 'cross-origin-refused', reason: refusal, route: routeOf(request), request })

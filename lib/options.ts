@@ -138,8 +138,31 @@ export function shown (value: unknown): string {
   return (typeof value === 'object' ? 'an ' : 'a ') + typeof value
 }
 
+/** The known name a typo most likely meant: same letters in another case, or at most two edits away. */
 function closest (name: string, known: string[]): string | undefined {
-  return known.find((k) => k.toLowerCase() === name.toLowerCase())
+  const lower = name.toLowerCase()
+  let best: string | undefined
+  let bestDistance = 3
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase())
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+function editDistance (a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]
 }
 
 interface ObjectSchema { properties: Record<string, object> }
@@ -286,7 +309,7 @@ export function defaultCookieName (cookie: CookieConfig): string {
 
 function trustedOrigins (csrf: boolean | CsrfOptions | undefined): ReadonlySet<string> | null {
   if (csrf === false) return null
-  const origins = csrf === undefined || csrf === true ? [] : defined(csrf, 'csrf').trustedOrigins ?? []
+  const origins = typeof csrf === 'object' ? csrf.trustedOrigins ?? [] : []
   origins.forEach((origin, i) => {
     let parsed: URL | undefined
     try {

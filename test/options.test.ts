@@ -1,8 +1,10 @@
 import t from 'tap'
 import Fastify from 'fastify'
-import sessions, { optionsSchema } from '../lib/index.js'
+import { randomBytes } from 'node:crypto'
+import sessions, { createSession, getSession, optionsSchema } from '../lib/index.js'
+import { weakness } from '../lib/options.js'
 import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
-import { SECRET, buildApp, sessionCookie } from './helpers.js'
+import { NONE, SECRET, T0, buildApp, sessionCookie } from './helpers.js'
 
 const MAKE_ONE = 'node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
 
@@ -143,4 +145,70 @@ t.test('the schema is exported, and refuses unknown options itself', async (t) =
   t.equal(optionsSchema.additionalProperties, false)
   t.same(Object.keys(optionsSchema.properties), ['secret', 'ttl', 'cookieName', 'cookie', 'rolling', 'absoluteTtl', 'clockTolerance', 'validate', 'cacheSize', 'now', 'csrf', 'legacyCookie', 'sessionName'])
   t.same(optionsSchema.properties.ttl, { type: 'integer', minimum: 1, maximum: 34560000 })
+})
+
+t.test('options are read as own properties only: a polluted Object.prototype supplies none', async (t) => {
+  const proto = Object.prototype as Record<string, unknown>
+  const attacker = 'attacker-chosen-secret-0123456789abcdefghij'
+  const forged = createSession('admin', { secret: attacker, now: () => T0 })
+  const saved = process.env.SECRET_KEY
+  process.env.SECRET_KEY = SECRET
+  t.teardown(() => {
+    for (const key of ['secret', 'SECRET_KEY', 'cookie', 'secure', 'csrf', 'cookieName', 'ttl']) delete proto[key]
+    if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved
+  })
+  proto.secret = attacker
+  proto.SECRET_KEY = attacker
+  proto.ttl = 1
+  proto.csrf = false
+  proto.cookieName = 'planted'
+  proto.secure = false
+
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { now: () => T0 })
+  app.post('/login', async (_request, reply) => ({ token: reply.createSession('me') }))
+  app.get('/whoami', async (request) => request.session)
+  t.same((await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${forged}` } })).json(), NONE, 'the plugin ignores an inherited secret')
+  const login = await app.inject({ method: 'POST', url: '/login' })
+  t.match(login.headers['set-cookie'], /^__Host-session=[^;]+; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/, 'no inherited ttl, name or cookie attribute')
+  t.equal(getSession(login.json().token, { secret: SECRET, now: () => T0 }), 'me', 'signed with SECRET_KEY')
+  t.equal((await app.inject({ method: 'POST', url: '/login', headers: { 'sec-fetch-site': 'cross-site' } })).statusCode, 403, 'no inherited csrf: false')
+
+  t.equal(getSession(forged, { now: () => T0 }), null, 'the standalone API ignores it too')
+  t.equal(getSession(createSession('me', { now: () => T0 }), { secret: SECRET, now: () => T0 }), 'me')
+  proto.cookie = { secure: false }
+  const withCookie = await buildApp({ cookie: { path: '/' } })
+  t.teardown(() => withCookie.close())
+  t.match((await withCookie.inject({ method: 'POST', url: '/login?user=a' })).headers['set-cookie'], /; Secure;/, 'nor inside cookie')
+
+  delete process.env.SECRET_KEY
+  t.equal((await registerError({})).code, 'FST_DBBASIC_SESSIONS_NO_SECRET', 'an inherited SECRET_KEY is no secret')
+  t.throws(() => getSession('x'), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET' })
+})
+
+t.test('obviously weak secrets are refused, each of a list and SECRET_KEY, with the rule and how to make one', async (t) => {
+  const weak: Array<[string, string]> = [
+    ['a'.repeat(40), 'fewer than 8 distinct characters'],
+    ['abcdefg'.repeat(6), 'fewer than 8 distinct characters'],
+    ['passwordpassword1234passwordpassword1234', 'repeats a shorter pattern'],
+    ['0123456789abcdef'.repeat(2), 'repeats a shorter pattern'],
+    ['0123456789abcdef'.repeat(2) + '01234', 'repeats a shorter pattern']
+  ]
+  for (const [secret, why] of weak) {
+    for (const [options, name] of [[{ secret }, 'secret'], [{ secret: [SECRET, secret] }, 'secret[1]']] as const) {
+      const err = await registerError(options)
+      t.equal(err.code, 'FST_DBBASIC_SESSIONS_INVALID_OPTION')
+      t.equal(err.message, `fastify-dbbasic-sessions: ${name} is too weak (it ${why.startsWith('fewer') ? 'has ' : ''}${why}): a secret must be random, at least 32 bytes; make one with: ${MAKE_ONE}`)
+      t.notOk(err.message.includes(secret))
+    }
+    t.throws(() => createSession(1, { secret }), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION' }, 'the standalone API too')
+  }
+  const saved = process.env.SECRET_KEY
+  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
+  process.env.SECRET_KEY = 'x'.repeat(64)
+  t.match((await registerError({})).message, /^fastify-dbbasic-sessions: SECRET_KEY is too weak/)
+  // The README's advice: 32 random bytes as hex, made many times, always passes.
+  for (let i = 0; i < 2000; i++) t.equal(weakness(randomBytes(32).toString('hex')), undefined)
+  t.equal(weakness(SECRET), undefined)
 })

@@ -2,7 +2,8 @@ import t from 'tap'
 import Fastify from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import sessions, { createSession, getSession } from '../lib/index.js'
-import { NONE, OTHER_SECRET, SECRET, T0, buildApp, sessionCookie } from './helpers.js'
+import { MAX_SAME_NAME, pick } from '../lib/cookie.js'
+import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, sessionCookie } from './helpers.js'
 
 t.test('login sets one cookie holding the token byte for byte, with the default attributes', async (t) => {
   const app = await buildApp()
@@ -283,4 +284,65 @@ t.test('the plugin is registered under its name, for dependency checks', async (
   t.ok(app.hasReplyDecorator('createSession'))
   t.ok(app.hasReplyDecorator('destroySession'))
   t.ok(app.hasDecorator('requireSession'))
+})
+
+t.test('at most four cookies of the session\'s name are verified; more count as conflicting, none verified', async (t) => {
+  const logs = new LogCapture()
+  const app = await buildApp({}, logs)
+  t.teardown(() => app.close())
+  const mine = createSession('me', { secret: SECRET, now: () => T0 })
+  const forged = createSession('me', { secret: OTHER_SECRET, now: () => T0 })
+  const header = (n: number, last: string): string => [...Array.from({ length: n - 1 }, () => `__Host-session=${forged}`), `__Host-session=${last}`].join('; ')
+  t.equal((await app.inject({ url: '/whoami', headers: { cookie: header(4, mine) } })).json().userId, 'me', 'four: the valid one is found')
+  t.equal((await app.inject({ url: '/whoami', headers: { cookie: header(5, mine) } })).json().userId, null, 'five: no session')
+  t.equal(logs.records.filter((r) => r.reason === 'conflicting cookies').length, 1)
+  // Counted at the verifier: a header stuffed with forgeries costs no verification at all.
+  let calls = 0
+  const counting = (value: string, seconds: number): 'bad signature' => { calls++; t.type(value, 'string'); t.equal(seconds, 1); return 'bad signature' }
+  t.equal(pick(Array.from({ length: 210 }, () => forged), counting, 1), 'conflicting cookies')
+  t.equal(calls, 0, '210 forged cookies: not one verified')
+  t.equal(pick(Array.from({ length: MAX_SAME_NAME }, () => forged), counting, 1), 'bad signature')
+  t.equal(calls, MAX_SAME_NAME, `${MAX_SAME_NAME}: each verified once`)
+})
+
+t.test('the plugin replaces only its own earlier Set-Cookie, never an app\'s cookie of the same name for another Domain or Path', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET, now: () => T0, cookieName: 'session', cookie: { secure: false } })
+  const clearParent = 'session=; Domain=example.com; Path=/; Max-Age=0'
+  app.post('/logout', async (_request, reply) => {
+    // The only way to remove a cookie planted on the parent domain.
+    reply.header('set-cookie', clearParent)
+    reply.header('set-cookie', 'sessionx=keep')
+    reply.createSession('someone')
+    reply.destroySession()
+    return 'ok'
+  })
+  const res = await app.inject({ method: 'POST', url: '/logout' })
+  t.same(res.headers['set-cookie'], [clearParent, 'sessionx=keep', 'session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax'])
+})
+
+t.test('createSession and destroySession after the reply was sent throw a clear error', async (t) => {
+  const errors: Array<{ code?: string, message: string }> = []
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET, now: () => T0 })
+  app.addHook('onResponse', async (request, reply) => {
+    for (const call of [() => reply.createSession('late'), () => reply.destroySession()]) {
+      try {
+        call()
+      } catch (err) {
+        errors.push({ code: (err as { code?: string }).code, message: (err as Error).message })
+      }
+    }
+    errors.push({ message: `session after: ${request.session.userId}` })
+  })
+  app.get('/', async () => 'ok')
+  const res = await app.inject({ url: '/' })
+  t.equal(res.headers['set-cookie'], undefined)
+  t.same(errors, [
+    { code: 'FST_DBBASIC_SESSIONS_REPLY_SENT', message: 'fastify-dbbasic-sessions: createSession was called after the reply was sent, so no cookie can go out; call it before sending the response' },
+    { code: 'FST_DBBASIC_SESSIONS_REPLY_SENT', message: 'fastify-dbbasic-sessions: destroySession was called after the reply was sent, so no cookie can go out; call it before sending the response' },
+    { message: 'session after: null' }
+  ], 'request.session is left as it was')
 })

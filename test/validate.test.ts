@@ -3,7 +3,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import sessions, { createSession } from '../lib/index.js'
 import type { ValidatedSession } from '../types/index.js'
-import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
+import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, payloadOf, sessionCookie, visit } from './helpers.js'
 
 const S0 = T0 / 1000
 
@@ -137,4 +137,41 @@ t.test('a revoked session due for renewal gets no renewal cookie', async (t) => 
   const seen = await visit(app, token)
   t.same(seen.session, NONE)
   t.equal(seen.setCookies, 0)
+})
+
+t.test('a renewal still in flight when the user signs out: plain logout loses to it, the validate cut-off does not', async (t) => {
+  for (const recipe of [false, true]) {
+    const time = clock()
+    let sessionsValidAfter = 0
+    let release: () => void = () => {}
+    const slow = new Promise<void>((resolve) => { release = resolve })
+    const app = await buildApp({
+      ttl: 3600,
+      rolling: true,
+      now: time.now,
+      ...(recipe ? { validate: ({ issuedAt }) => issuedAt !== null && issuedAt > sessionsValidAfter } : {})
+    }, undefined, (app) => {
+      app.get('/slow', async (request) => { await slow; return request.session })
+      app.post('/logout-everywhere', async (_request, reply) => {
+        sessionsValidAfter = Math.floor(time.now() / 1000)
+        return reply.destroySession().send({ ok: true })
+      })
+    })
+    t.teardown(() => app.close())
+    const { token } = (await app.inject({ method: 'POST', url: '/login?user=u' })).json()
+    time.set(T0 + 2000_000)
+    // A slow request, due for renewal, starts; the user signs out while it runs.
+    const inFlight = app.inject({ url: '/slow', headers: { cookie: `__Host-session=${token}` } })
+    await new Promise((resolve) => setImmediate(resolve))
+    const logout = await app.inject({ method: 'POST', url: recipe ? '/logout-everywhere' : '/logout', headers: { cookie: `__Host-session=${token}` } })
+    t.equal(sessionCookie(logout.headers, '__Host-session')!.value, '', 'the sign-out response clears the cookie')
+    release()
+    const late = await inFlight
+    const renewed = sessionCookie(late.headers, '__Host-session')
+    t.ok(renewed !== undefined, 'the slow response arrives after it, carrying a renewal the browser keeps')
+    time.set(T0 + 2001_000)
+    const next = await visit(app, renewed!.value)
+    if (recipe) t.same(next.session, NONE, 'with the cut-off recipe, the renewed cookie signs no one in')
+    else t.equal(next.session.userId, 'u', 'without it, the renewal undoes the logout (documented)')
+  }
 })
