@@ -3,6 +3,7 @@
 // an attacker's pages on other hosts. The demo is plain http, reached as
 // http://app.example.test:PORT (mapped to 127.0.0.1 by the browser).
 import { randomBytes } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core'
 import { startDemo } from '../demo-process.js'
@@ -12,7 +13,10 @@ import { HOST_RULES, launchChromium } from './chromium.js'
 const SECRET = randomBytes(32).toString('hex')
 const PASSWORD = 'correct horse battery'
 const ATTACKER_PASSWORD = 'attacker-password'
-const screenshot = new URL('../../example/signed-in.png', import.meta.url)
+// Written to the ignored output folder, so a test run leaves the tree clean; the
+// README's copy (example/signed-in.png) is refreshed from it by hand.
+const output = new URL('./output/', import.meta.url)
+const screenshot = new URL('signed-in.png', output)
 
 let browser: Browser
 t.before(async () => { browser = await launchChromium(t, [HOST_RULES]) })
@@ -77,8 +81,9 @@ t.test('register, see the session times, stay signed in, call /me, sign out, sig
   await page.goto(base + '/')
 
   await page.setViewportSize({ width: 760, height: 640 })
+  mkdirSync(output, { recursive: true })
   await page.screenshot({ path: screenshot.pathname, fullPage: true })
-  t.pass('screenshot of the signed-in page saved to example/signed-in.png')
+  t.pass('screenshot of the signed-in page saved to test/e2e/output/signed-in.png')
 
   await Promise.all([page.waitForNavigation(), page.click('#sign-out')])
   t.equal(await page.locator('#status').textContent(), 'Signed out.', 'Sign out: the forms again')
