@@ -260,8 +260,12 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   fastify.decorate('readSession', async function readSession (cookieHeader: string | undefined): Promise<Session> {
     const found = find(cookieHeader)
     if (typeof found === 'string') return noSession(null, found)
-    if (validate !== undefined && !verdictOf(await validate(sessionOf(found.decision), null), null)) return noSession(null, 'revoked')
-    return sessionOf(found.decision)
+    // No response carries a renewal from here: the session ends when the token does
+    // (or earlier, at the absoluteTtl cap).
+    const session = sessionOf(found.decision)
+    session.expiresAt = Math.min(session.expiresAt, found.token.expires)
+    if (validate !== undefined && !verdictOf(await validate(session, null), null)) return noSession(null, 'revoked')
+    return session
   })
 
   fastify.decorate('sessionSecurityScheme', Object.freeze({ type: 'apiKey' as const, in: 'cookie' as const, name: cookieName }))

@@ -147,3 +147,10 @@ t.test('csrf: true is the default spelled out; over HTTP/2 the :authority stands
   t.equal(crossOriginRefusal('POST', { ':authority': 'other.example.com', origin: SELF }, trusted), 'Origin does not match Host')
   t.equal(crossOriginRefusal('POST', { origin: SELF }, trusted), 'Origin does not match Host', 'no host at all: refused')
 })
+
+t.test('csrf: {} is the default with no trusted origin', async (t) => {
+  const { app } = await build({ csrf: {} })
+  t.teardown(() => app.close())
+  t.equal((await app.inject(post('/login', { 'sec-fetch-site': 'cross-site', origin: 'https://evil.test' }))).statusCode, 403)
+  t.equal((await app.inject(post('/login', { 'sec-fetch-site': 'same-origin' }))).statusCode, 200)
+})

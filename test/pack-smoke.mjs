@@ -1,5 +1,7 @@
-// `npm run test:pack`: the packed tarball, installed into a new app, works
-// through both `import` and `require()`. Not a tap test: it runs npm itself.
+// `npm run test:package`: the packed tarball, installed into a new app, works through
+// both `import` and `require()`, and a strict TypeScript app written from the README
+// (strict, exactOptionalPropertyTypes, requireUserId, a renamed session) compiles
+// against it and runs. Not a tap test: it runs npm itself.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,7 +35,7 @@ try {
     app.post('/login', async (req, reply) => ({ token: reply.createSession('packed') }))
     app.get('/me', { preHandler: app.requireSession }, async (req) => req.session)
     const { token } = (await app.inject({ method: 'POST', url: '/login' })).json()
-    const me = await app.inject({ url: '/me', headers: { cookie: 'session=' + token } })
+    const me = await app.inject({ url: '/me', headers: { cookie: '__Host-session=' + token } })
     if (me.json().userId !== 'packed') throw new Error('plugin: ' + me.body)
     if (getSession(createSession(7, { secret }), { secret }) !== '7') throw new Error('standalone API')
     console.log(KIND + ': ok')
@@ -48,8 +50,63 @@ const KIND = 'require()'
 ;(async () => {
 ${check}
 })().catch((err) => { console.error(err); process.exit(1) })`)
-  for (const file of ['esm.mjs', 'cjs.cjs']) {
-    process.stdout.write(execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8' }))
+  // The README's quick start and its TypeScript section, in an app as strict as they come.
+  // tsc and @types/node are this project's: installing them again would only be slower.
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      skipLibCheck: false, // our .d.ts is checked under these flags too
+      typeRoots: [join(root, 'node_modules/@types')],
+      types: ['node'],
+      outDir: 'out'
+    },
+    files: ['app.mts']
+  }))
+  writeFileSync(join(app, 'app.mts'), `import Fastify from 'fastify'
+import sessions, { createSession, getSession, type Session as DbbasicSession } from 'fastify-dbbasic-sessions'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: DbbasicSession
+  }
+}
+
+const app = Fastify()
+await app.register(sessions, { secret: process.env.SECRET_KEY, ttl: process.env.NO_SUCH_TTL ? Number(process.env.NO_SUCH_TTL) : undefined })
+
+app.post('/login', async (_request, reply) => {
+  reply.createSession('packed', { persistent: false })
+  return { ok: true }
+})
+app.get('/dashboard', { preHandler: app.requireSession }, async (request) => {
+  const userId: string = request.requireUserId()
+  return { userId }
+})
+
+const login = await app.inject({ method: 'POST', url: '/login' })
+const cookie = String(login.headers['set-cookie']).split(';')[0] ?? ''
+const me = await app.inject({ url: '/dashboard', headers: { cookie } })
+if (me.json().userId !== 'packed') throw new Error('quick start: ' + me.body)
+if ((await app.readSession(cookie)).userId !== 'packed') throw new Error('readSession')
+if (getSession(createSession(7), {}) !== '7') throw new Error('standalone API')
+
+const renamed = Fastify()
+await renamed.register(sessions, { sessionName: 'auth' })
+renamed.get('/who', async (request) => ({ userId: request.auth.userId }))
+const who = await renamed.inject({ url: '/who', headers: { cookie } })
+if (who.json().userId !== 'packed') throw new Error('sessionName: ' + who.body)
+console.log('strict TypeScript: ok')
+`)
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] })
+
+  const env = { ...process.env, SECRET_KEY: 'pack-smoke-secret-0123456789abcdef0123' }
+  for (const file of ['esm.mjs', 'cjs.cjs', 'out/app.mjs']) {
+    process.stdout.write(execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8', env }))
   }
 } finally {
   rmSync(work, { recursive: true, force: true })

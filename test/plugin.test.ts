@@ -346,3 +346,20 @@ t.test('createSession and destroySession after the reply was sent throw a clear 
     { message: 'session after: null' }
   ], 'request.session is left as it was')
 })
+
+t.test('a hook that runs before the plugin\'s own may still sign in or out: request.session is set then', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  // Added before register, so it runs before the plugin's onRequest hook.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url === '/early-login') {
+      reply.createSession('early')
+      return reply.send({ session: (request as unknown as { session: unknown }).session })
+    }
+  })
+  await app.register(sessions, { secret: SECRET, now: () => T0 })
+  const res = await app.inject({ url: '/early-login' })
+  t.same(res.json(), { session: { userId: 'early', issuedAt: null, expiresAt: T0 / 1000 + 2592000 } })
+  t.equal(sessionCookie(res.headers)?.value, createSession('early', { secret: SECRET, now: () => T0 }))
+  t.equal(res.headers['cache-control'], 'no-store')
+})

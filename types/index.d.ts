@@ -255,6 +255,8 @@ export interface SessionSecurityScheme {
   name: string
 }
 
+// Inside this block a bare `Session` would name the `Session` interface that
+// @fastify/session adds to 'fastify', hence import('./index.js').Session.
 declare module 'fastify' {
   interface FastifyRequest {
     /**
@@ -262,7 +264,7 @@ declare module 'fastify' {
      * added before the plugin run first). Renamed with the `sessionName` option; declare
      * the renamed property yourself (see the README).
      */
-    session: Session
+    session: import('./index.js').Session
     /**
      * The signed-in user's id as a string, for routes that need one: throws the 401
      * `FST_DBBASIC_SESSIONS_UNAUTHORIZED` error (through Fastify's error handling) when
@@ -298,7 +300,7 @@ declare module 'fastify' {
      * lifetime, `validate` (called with `request = null`). Never renews: there is no
      * response to carry a cookie.
      */
-    readSession(cookieHeader: string | undefined): Promise<Session>
+    readSession(cookieHeader: string | undefined): Promise<import('./index.js').Session>
     /** `{ type: 'apiKey', in: 'cookie', name }` for @fastify/swagger's `securitySchemes`. */
     readonly sessionSecurityScheme: SessionSecurityScheme
   }

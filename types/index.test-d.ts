@@ -1,13 +1,16 @@
-import Fastify, { type FastifyReply } from 'fastify'
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
 import fastifyDbbasicSessions, {
   createSession,
   destroySession,
+  diagnosticsChannelName,
   fastifyDbbasicSessions as named,
   getSession,
   optionsSchema,
   type FastifyDbbasicSessionsOptions,
   type Session,
+  type SessionEvent,
+  type SessionSecurityScheme,
   type ValidatedSession
 } from './index.js'
 
@@ -33,8 +36,8 @@ app.register(fastifyDbbasicSessions, {
     expectType<string>(session.userId)
     expectType<number | null>(session.issuedAt)
     expectType<number>(session.expiresAt)
-    expectType<string>(request.url)
-    return session.issuedAt !== null
+    expectType<FastifyRequest | null>(request)
+    return session.issuedAt !== null && request?.url !== '/nobody'
   }
 })
 app.register(fastifyDbbasicSessions, { validate: () => true, cacheSize: 0 })
@@ -86,3 +89,83 @@ expectError(getSession(42))
 expectError(getSession('t', { ttl: 60 }))
 
 expectAssignable<Readonly<Record<string, unknown>>>(optionsSchema)
+
+// The options of issue 13 compile.
+app.register(fastifyDbbasicSessions, { csrf: false })
+app.register(fastifyDbbasicSessions, { csrf: true })
+app.register(fastifyDbbasicSessions, { csrf: { trustedOrigins: ['https://app.example.com'] } })
+app.register(fastifyDbbasicSessions, { legacyCookie: { name: 'session', issuedBefore: 1764115200 } })
+app.register(fastifyDbbasicSessions, { sessionName: 'auth' })
+app.post('/callback', { config: { csrf: false } }, async () => 'ok')
+expectError(app.register(fastifyDbbasicSessions, { csrf: 'yes' }))
+expectError(app.register(fastifyDbbasicSessions, { csrf: { trustedOrigins: 'https://app.example.com' } }))
+expectError(app.register(fastifyDbbasicSessions, { sessionName: 1 }))
+expectError(app.register(fastifyDbbasicSessions, { legacyCookie: { name: 'session' } }))
+expectError(app.post('/callback', { config: { csrf: 'no' } }, async () => 'ok'))
+
+// A guarded route reads the id as a string; an unguarded one still sees string | null.
+app.get('/me', { preHandler: app.requireSession }, async (request) => {
+  expectType<string>(request.requireUserId())
+  expectType<string | null>(request.session.userId)
+  return { id: request.requireUserId() }
+})
+
+// Remember me.
+app.post('/login', async (_request, reply) => {
+  expectType<string>(reply.createSession('a', { persistent: false }))
+  expectType<string>(reply.createSession('a', { persistent: true, ttl: 3600 }))
+  expectError(reply.createSession('a', { persistent: 'no' }))
+  expectError(reply.createSession('a', { remember: false }))
+  return 'ok'
+})
+
+// Sessions outside routes, the OpenAPI scheme, the diagnostics channel.
+expectType<Promise<Session>>(app.readSession('__Host-session=token'))
+expectType<Promise<Session>>(app.readSession(undefined))
+expectError(app.readSession(42))
+expectType<SessionSecurityScheme>(app.sessionSecurityScheme)
+expectType<'apiKey'>(app.sessionSecurityScheme.type)
+expectType<'cookie'>(app.sessionSecurityScheme.in)
+expectType<string>(app.sessionSecurityScheme.name)
+expectError(app.sessionSecurityScheme = { type: 'apiKey', in: 'cookie', name: 'x' })
+expectType<'fastify-dbbasic-sessions:session'>(diagnosticsChannelName)
+declare const event: SessionEvent
+if (event.event === 'no-session') {
+  expectType<FastifyRequest | null>(event.request)
+  expectType<string | undefined>(event.route)
+}
+if (event.event === 'renewed') expectType<number>(event.secretIndex)
+
+// exactOptionalPropertyTypes is on for this file (package.json "tsd"): undefined
+// still means "the default", so options read from the environment compile.
+expectAssignable<FastifyDbbasicSessionsOptions>({ secret: process.env.SECRET_KEY, ttl: undefined, cookie: { domain: undefined } })
+
+// The README quick start, as written there.
+async function quickStart (): Promise<void> {
+  const app = Fastify()
+  await app.register(fastifyDbbasicSessions, { secret: process.env.SECRET_KEY })
+
+  app.post('/login', async (request, reply) => {
+    const user = await checkPassword(request.body) // your own check
+    reply.createSession(user.id) // sets the cookie
+    return { ok: true }
+  })
+
+  app.get('/dashboard', { preHandler: app.requireSession }, async (request) => {
+    return { userId: request.session.userId } // string | null in the types; never null here
+  })
+
+  app.get('/account', async (request) => {
+    const userId = request.requireUserId() // a string, or the 401 is thrown
+    expectType<string>(userId)
+    return { userId }
+  })
+
+  app.post('/logout', async (_request, reply) => {
+    return reply.destroySession().send({ ok: true })
+  })
+
+  await app.listen({ port: 3000 })
+}
+declare function checkPassword (body: unknown): Promise<{ id: string }>
+expectType<() => Promise<void>>(quickStart)

@@ -1,170 +1,77 @@
 // `npm run test:fleet`: Debian's nginx on a loopback port, round-robin over three
-// demo processes with the same secrets. Sessions survive whichever process answers,
-// a rolling secret rotation, and a process killed outright: nothing was stored.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+// demo processes with the same secrets and one SQLite file (WAL). Sessions survive
+// whichever process answers, a rolling secret rotation, and a process killed
+// outright: nothing but the accounts is stored. "Sign out everywhere" on one process
+// reaches the others within the demo's revocation cache time, and a shared cache
+// in front of the demo never hands one user's cookie or page to another.
+import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
-import { startDemo, type Demo } from '../demo-process.js'
+import { demoDataDir, startDemo, type Demo } from '../demo-process.js'
+import { freePort, startNginx } from './nginx.js'
+import { Client, COOKIE, form, newStats, tokenUser, type Stats } from './fleet-client.js'
 
-const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx'
-const OLD = 'fleet-old-secret-0123456789abcdef0123456789'
-const NEW = 'fleet-new-secret-0123456789abcdef0123456789'
+const OLD = randomBytes(32).toString('hex')
+const NEW = randomBytes(32).toString('hex')
 const TTL = 6
+const REVOCATION_SECONDS = 2
+const PASSWORD = 'fleet-password-' + randomBytes(4).toString('hex')
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
+interface Backend { port: number, demo: Demo }
+interface Fleet { backends: Backend[], restart: (backend: Backend, secrets: string) => Promise<void> }
 
-async function startNginx (t: Test, backends: number[]): Promise<{ base: string, child: ChildProcess }> {
-  if (!existsSync(NGINX)) throw new Error(`no nginx at ${NGINX}: install Debian's nginx (apt-get install nginx) or set NGINX_PATH`)
-  const dir = mkdtempSync(join(tmpdir(), 'fdbs-nginx-'))
-  const port = await freePort()
-  writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream demo {
-${backends.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://demo;
-      # A process being restarted refuses connections: try the next one, logins included.
-      proxy_next_upstream error timeout non_idempotent;
-      add_header X-Upstream $upstream_addr always;
-    }
-  }
-}
-`)
-  const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'inherit', 'inherit'] })
-  t.teardown(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGQUIT')
-      await once(child, 'exit')
-    }
-    rmSync(dir, { recursive: true, force: true })
+async function startFleet (t: Test, secrets: string): Promise<Fleet> {
+  const dataDir = demoDataDir(t)
+  const env = (keys: string, port: number): Record<string, string> => ({
+    SECRET_KEYS: keys,
+    SESSION_TTL: String(TTL),
+    REVOCATION_CACHE_SECONDS: String(REVOCATION_SECONDS),
+    // Every request comes from nginx's address: the per-address limit would count them all as one client.
+    RATE_LIMIT_MAX: '1000000',
+    DATA_DIR: dataDir,
+    PORT: String(port)
   })
-  const base = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    try {
-      await fetch(base + '/')
-      break
-    } catch {
-      if (i > 100) throw new Error('nginx did not start: ' + execFileSync('cat', [join(dir, 'error.log')], { encoding: 'utf8' }))
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+  const ports = [await freePort(), await freePort(), await freePort()]
+  // All three at once on an empty folder: they race to create and migrate the database.
+  const backends = await Promise.all(ports.map(async (port) => ({ port, demo: await startDemo(t, env(secrets, port)) })))
+  const restart = async (backend: Backend, keys: string): Promise<void> => {
+    await backend.demo.stop()
+    backend.demo = await startDemo(t, env(keys, backend.port))
   }
-  return { base, child }
+  return { backends, restart }
 }
 
-/** A browser-like client: keeps the cookie the last response set, drops it at its Max-Age, signs in again then. */
-class Client {
-  cookie: string | undefined
-  until = 0
-  constructor (readonly name: string, readonly base: string) {}
+const summary = (s: Stats): string =>
+  `${s.requests} requests, ${s.logins} logins, ${s.renewals} renewals, ${s.failovers} moved to another process by nginx, processes answering: ${s.upstreams.size}, sessions lost: ${s.lost}, wrong user: ${s.wrongUser}, failed: ${s.failed}${s.failed > 0 ? ` ${JSON.stringify(s.failures)}` : ''}`
 
-  async login (): Promise<void> {
-    const res = await fetch(this.base + '/login', {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: this.name }).toString()
-    })
-    if (res.status !== 303) throw new Error(`login answered ${res.status}`)
-    this.keep(res)
-  }
-
-  keep (res: Response): void {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attributes] = c.split('; ')
-      if (!pair.startsWith('session=')) continue
-      const maxAge = Number(attributes.find((a) => a.startsWith('Max-Age='))?.slice(8))
-      this.cookie = pair.slice('session='.length)
-      this.until = Date.now() + maxAge * 1000
-    }
-  }
-
-  /** One GET /me; returns who answered and whether a held session was lost. */
-  async visit (stats: Stats): Promise<void> {
-    if (this.cookie === undefined || Date.now() >= this.until) {
-      await this.login()
-      stats.logins++
-      return
-    }
-    const res = await fetch(this.base + '/me', { headers: { cookie: `session=${this.cookie}` } })
-    stats.requests++
-    // After a failover nginx lists every process it tried; the last one answered.
-    const tried = (res.headers.get('x-upstream') ?? '?').split(', ')
-    stats.upstreams.add(tried[tried.length - 1])
-    if (tried.length > 1) stats.failovers++
-    const held = Date.now() < this.until - 1000 // the token's own expiry may come up to a second sooner
-    if (res.status === 200) {
-      if ((await res.json()).userId !== this.name) stats.wrongUser++
-      this.keep(res)
-    } else if (res.status === 401) {
-      await res.arrayBuffer()
-      if (held) stats.lost++
-    } else {
-      stats.failed++
-    }
-  }
-}
-
-interface Stats { requests: number, logins: number, lost: number, wrongUser: number, failed: number, failovers: number, upstreams: Set<string> }
-const newStats = (): Stats => ({ requests: 0, logins: 0, lost: 0, wrongUser: 0, failed: 0, failovers: 0, upstreams: new Set() })
-
-/** Sends requests from every client, round and round, until `done` resolves. */
+/** Sends requests from every client, round and round, until `done` settles. */
 async function traffic (clients: Client[], stats: Stats, done: Promise<unknown>): Promise<void> {
   const state = { finished: false }
   done.then(() => { state.finished = true }, () => { state.finished = true })
   while (!state.finished) for (const c of clients) await c.visit(stats)
 }
 
-async function startFleet (t: Test, secrets: string): Promise<Array<{ port: number, demo: Demo }>> {
-  const ports = [await freePort(), await freePort(), await freePort()]
-  return Promise.all(ports.map(async (port) => ({ port, demo: await startDemo(t, { SECRET_KEYS: secrets, SESSION_TTL: String(TTL), PORT: String(port) }) })))
-}
-
-t.test('one login, thousands of requests through nginx: signed in on every one, all three processes answering', async (t) => {
+t.test('one sign-in, thousands of requests through nginx: signed in on every one, all three processes answering', async (t) => {
   const fleet = await startFleet(t, OLD)
-  const nginx = await startNginx(t, fleet.map((b) => b.port))
-  const client = new Client('fleet-user', nginx.base)
-  await client.login()
+  const nginx = await startNginx(t, fleet.backends.map((b) => b.port))
+  const client = new Client('fleet-user', PASSWORD, nginx.base)
+  await client.register()
   const stats = newStats()
   const started = Date.now()
-  // The session must outlive the run: sign in again only when its ttl is up.
   while (stats.requests < 3000) await client.visit(stats)
-  t.comment(`fleet: ${stats.requests} requests through nginx in ${((Date.now() - started) / 1000).toFixed(1)} s, ${stats.logins} logins (the ${TTL} s ttl), processes answering: ${[...stats.upstreams].sort().join(', ')}, sessions lost: ${stats.lost}`)
+  t.comment(`fleet: ${summary(stats)}, in ${((Date.now() - started) / 1000).toFixed(1)} s (ttl ${TTL} s, rolling)`)
   t.equal(stats.upstreams.size, 3, 'all three processes answered')
+  t.equal(stats.logins, 0, 'rolling renewal kept the one session going: no second sign-in')
+  t.ok(stats.renewals > 0, `the session was renewed ${stats.renewals} times`)
   t.equal(stats.lost, 0, 'no request lost its session')
   t.equal(stats.wrongUser, 0)
   t.equal(stats.failed, 0)
 })
 
-t.test('the rotation drill for real, then a process killed outright: no session lost', async (t) => {
+t.test('the rotation drill for real, then a process killed outright: no session lost, no request failed', async (t) => {
   const fleet = await startFleet(t, OLD)
-  const nginx = await startNginx(t, fleet.map((b) => b.port))
-  const clients = Array.from({ length: 4 }, (_, i) => new Client(`user-${i}`, nginx.base))
+  const nginx = await startNginx(t, fleet.backends.map((b) => b.port))
+  const clients = Array.from({ length: 4 }, (_, i) => new Client(`user-${i}`, PASSWORD, nginx.base))
+  for (const c of clients) await c.register()
   const stats = newStats()
   const steps: Array<[string, string]> = [['add the new secret last', `${OLD},${NEW}`], ['move it first', `${NEW},${OLD}`], ['drop the old one', NEW]]
 
@@ -174,27 +81,138 @@ t.test('the rotation drill for real, then a process killed outright: no session 
         // One ttl after the last process started signing with the new secret.
         await new Promise((resolve) => setTimeout(resolve, TTL * 1000 + 500))
       }
-      for (const backend of fleet) {
-        await backend.demo.stop()
-        backend.demo = await startDemo(t, { SECRET_KEYS: secrets, SESSION_TTL: String(TTL), PORT: String(backend.port) })
+      for (const backend of fleet.backends) {
+        await fleet.restart(backend, secrets)
         await new Promise((resolve) => setTimeout(resolve, 300))
       }
-      t.comment(`step done: ${what} (${secrets === NEW ? '[new]' : secrets.startsWith(OLD) ? '[old, new]' : '[new, old]'})`)
+      t.comment(`step done: ${what}`)
     }
   })()
   await traffic(clients, stats, drill)
   await drill
-  t.comment(`rotation drill: ${stats.requests} requests through nginx, ${stats.logins} logins, ${stats.failovers} moved to another process by nginx, processes answering: ${[...stats.upstreams].sort().join(', ')}, sessions lost: ${stats.lost}`)
+  t.comment(`rotation drill: ${summary(stats)}`)
   t.ok(stats.requests > 500, `${stats.requests} requests during the drill`)
   t.equal(stats.lost, 0, 'no session lost at any step')
   t.equal(stats.wrongUser, 0)
-  t.equal(stats.failed, 0, 'no failed request: nginx moved to another process during each restart')
+  t.equal(stats.failed, 0, 'no failed request: each process drained, and nginx moved refused connections to another')
 
   const afterKill = newStats()
-  fleet[1].demo.child.kill('SIGKILL')
+  fleet.backends[1].demo.child.kill('SIGKILL')
   for (let i = 0; i < 500; i++) for (const c of clients) await c.visit(afterKill)
-  t.comment(`after SIGKILL of one process: ${afterKill.requests} requests, ${afterKill.failovers} moved by nginx, processes answering: ${afterKill.upstreams.size}, sessions lost: ${afterKill.lost}, failed: ${afterKill.failed}`)
+  t.comment(`after SIGKILL of one process: ${summary(afterKill)}`)
   t.equal(afterKill.lost, 0, 'killing a process loses no session: nothing was stored in it')
   t.equal(afterKill.failed, 0)
   t.equal(afterKill.upstreams.size, 2, 'the two processes left answered')
+})
+
+t.test('sign out everywhere on one process reaches all three within the revocation cache time', async (t) => {
+  const fleet = await startFleet(t, OLD)
+  const nginx = await startNginx(t, fleet.backends.map((b) => b.port))
+  const browsers = Array.from({ length: 3 }, () => new Client('ada', PASSWORD, nginx.base))
+  await browsers[0].register()
+  for (const b of browsers.slice(1)) await b.login()
+  const bystander = new Client('grace', PASSWORD, nginx.base)
+  await bystander.register()
+
+  // Every process reads (and caches) the account's cut-off for every browser.
+  const direct = async (b: Client, port: number): Promise<number> => {
+    const res = await fetch(`http://127.0.0.1:${port}/me`, { headers: b.headers })
+    if (res.status === 200) b.keep(res)
+    await res.arrayBuffer()
+    return res.status
+  }
+  for (const b of [...browsers, bystander]) {
+    for (const { port } of fleet.backends) t.equal(await direct(b, port), 200, `before: process ${port} accepts ${b.name}'s browser`)
+  }
+
+  const signOut = await fetch(nginx.base + '/logout-everywhere', form({}, browsers[0].cookie))
+  const at = Date.now()
+  await signOut.arrayBuffer()
+  t.equal(signOut.status, 303, `sign out everywhere answered by ${signOut.headers.get('x-upstream')}`)
+  t.match(signOut.headers.get('set-cookie'), new RegExp(`^${COOKIE}=;`), 'and it cleared that browser\'s own cookie')
+
+  // Each other browser's cookie, on each process directly, until every one is refused
+  // (bounded). A slow poll can only see a refusal late, never early, so the bound is
+  // checked on the last request still accepted: when it was sent.
+  const others = browsers.slice(1)
+  const pairs = others.flatMap((b, i) => fleet.backends.map(({ port }) => ({ b, port, key: `browser ${i + 2} on ${port}`, lastAccepted: 0, refused: -1 })))
+  const limit = (REVOCATION_SECONDS + 3) * 1000
+  let polls = 0
+  while (pairs.some((p) => p.refused < 0) && Date.now() - at < limit) {
+    for (const p of pairs.filter((p) => p.refused < 0)) {
+      const sent = Date.now() - at
+      polls++
+      if (await direct(p.b, p.port) === 401) p.refused = Date.now() - at
+      else p.lastAccepted = sent
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const latest = Math.max(...pairs.map((p) => p.lastAccepted))
+  t.comment(`sign out everywhere: ${pairs.filter((p) => p.refused >= 0).length} of ${pairs.length} (browser, process) pairs refused after ${polls} polls; last request still accepted sent ${latest} ms after; by pair (last accepted / first refused): ${pairs.map((p) => `${p.key}: ${p.lastAccepted} / ${p.refused} ms`).join(', ')}`)
+  t.ok(pairs.every((p) => p.refused >= 0), 'every other browser is signed out on every process')
+  // The processes read the old cut-off before the sign-out answered: each copy is gone REVOCATION_SECONDS later.
+  t.ok(latest < REVOCATION_SECONDS * 1000 + 100, `within the documented ${REVOCATION_SECONDS} s: no request sent later was accepted (the last, ${latest} ms after)`)
+
+  for (const { port } of fleet.backends) t.equal(await direct(bystander, port), 200, `another user on process ${port} is still signed in`)
+  const again = new Client('ada', PASSWORD, nginx.base)
+  await again.login()
+  const stats = newStats()
+  for (let i = 0; i < 30; i++) await again.visit(stats)
+  t.ok(stats.requests === 30 && stats.lost === 0 && stats.upstreams.size === 3, `signing in again works on every process (${summary(stats)})`)
+})
+
+t.test('a shared cache in front of the fleet never gives one user the other\'s cookie or page', async (t) => {
+  const fleet = await startFleet(t, OLD)
+  const nginx = await startNginx(t, fleet.backends.map((b) => b.port), { cache: true })
+  const users = [new Client('alice', PASSWORD, nginx.base), new Client('bob', PASSWORD, nginx.base)]
+  for (const u of users) await u.register()
+  const counts = { requests: 0, hits: 0, misses: 0, renewals: 0, renewalsOnPublic: 0, foreignCookie: 0, foreignBody: 0, cachedWithCookie: 0, lost: 0, failed: 0 }
+  const publicBodies = new Set<string>()
+  const [alice, bob] = users
+  const started = Date.now()
+  // Long enough that every session comes due for renewal several times (ttl 6 s,
+  // renewed in its second half). Each round's public URL is new, so its first
+  // request reaches a process, often with a renewal-due cookie; the same URL
+  // right after, from the other user and again from the first, may come from the cache.
+  for (let round = 0; Date.now() - started < 3 * TTL * 1000 && round < 2000; round++) {
+    const about = `/about?round=${round}`
+    const visits: Array<[Client, string]> = [[alice, about], [bob, about], [alice, about], [bob, about], [alice, '/'], [bob, '/'], [alice, '/me'], [bob, '/me']]
+    for (const [u, path] of visits) {
+      const res = await fetch(nginx.base + path, { headers: u.headers })
+      const body = await res.text()
+      counts.requests++
+      const cache = res.headers.get('x-cache')
+      if (cache === 'HIT') counts.hits++
+      if (cache === 'MISS') counts.misses++
+      for (const c of res.headers.getSetCookie()) {
+        const value = c.startsWith(COOKIE + '=') ? c.slice(COOKIE.length + 1).split(';')[0] : ''
+        if (value === '') continue
+        if (tokenUser(value) !== u.userId) counts.foreignCookie++
+        if (cache === 'HIT') counts.cachedWithCookie++
+        if (path.startsWith('/about')) counts.renewalsOnPublic++
+        counts.renewals++
+      }
+      if (res.status !== 200) {
+        if (res.status === 401) counts.lost++
+        else counts.failed++
+        continue
+      }
+      u.keep(res)
+      const other = u === alice ? bob : alice
+      if (body.includes(other.name)) counts.foreignBody++
+      if (path.startsWith('/about')) publicBodies.add(body)
+      else if (!body.includes(u.name)) counts.foreignBody++
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.comment(`shared cache: ${JSON.stringify(counts)}`)
+  t.ok(counts.hits > 0, `the cache served ${counts.hits} responses itself`)
+  t.ok(counts.renewals >= 2 * 3, `the sessions were renewed (${counts.renewals} times) while the users browsed`)
+  t.equal(counts.renewalsOnPublic, 0, 'no renewal went out on a publicly cacheable response')
+  t.equal(counts.cachedWithCookie, 0, 'no cached response carried a Set-Cookie')
+  t.equal(counts.foreignCookie, 0, 'no user ever received the other\'s cookie')
+  t.equal(counts.foreignBody, 0, 'no user ever received the other\'s page')
+  t.equal(counts.lost, 0)
+  t.equal(counts.failed, 0)
+  t.equal(publicBodies.size, 1, 'the public page is the same for everyone')
 })

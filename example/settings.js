@@ -1,0 +1,58 @@
+// @ts-check
+// The demo's settings from environment variables, with their defaults. A wrong
+// value stops the demo with a message naming the variable.
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+
+export const DEFAULTS = Object.freeze({
+  port: 3000,
+  /** Idle time: 30 minutes without a request and the session ends. */
+  ttl: 1800,
+  /** Absolute lifetime: 12 hours after signing in, however active. */
+  absoluteTtl: 43200,
+  /** How long a process may use a cut-off it read: the longest a revocation takes. */
+  revocationCacheSeconds: 2,
+  /** Sign-in and register attempts per minute per client address, each. */
+  rateLimitMax: 10,
+  dataDir: fileURLToPath(new URL('.data', import.meta.url))
+})
+
+/**
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} name
+ * @param {number} fallback
+ * @param {number} min
+ */
+function whole (env, name, fallback, min) {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN
+  if (!(value >= min)) throw new Error(`${name} must be a whole number from ${min} on; got ${JSON.stringify(raw.slice(0, 40))}`)
+  return value
+}
+
+/** @param {NodeJS.ProcessEnv} env */
+export function settingsFromEnv (env) {
+  const port = whole(env, 'PORT', DEFAULTS.port, 0)
+  if (port > 65535) throw new Error(`PORT must be a port number up to 65535; got ${port}`)
+  const ttl = whole(env, 'SESSION_TTL', DEFAULTS.ttl, 1)
+  // Unset, the absolute lifetime is at least one ttl; set, it must be.
+  const absoluteTtl = whole(env, 'SESSION_ABSOLUTE_TTL', Math.max(DEFAULTS.absoluteTtl, ttl), 1)
+  if (absoluteTtl < ttl) throw new Error(`SESSION_ABSOLUTE_TTL (${absoluteTtl}) must be at least SESSION_TTL (${ttl})`)
+  // SECRET_KEYS, comma-separated (the first signs, all verify), is for rotation drills.
+  /** @type {string | string[] | undefined} */
+  let secret = env.SECRET_KEYS ? env.SECRET_KEYS.split(',') : env.SECRET_KEY
+  const secretGenerated = !secret
+  if (!secret) secret = randomBytes(32).toString('hex')
+  return {
+    port,
+    secret,
+    secretGenerated,
+    ttl,
+    absoluteTtl,
+    revocationCacheSeconds: whole(env, 'REVOCATION_CACHE_SECONDS', DEFAULTS.revocationCacheSeconds, 0),
+    rateLimitMax: whole(env, 'RATE_LIMIT_MAX', DEFAULTS.rateLimitMax, 1),
+    dataDir: env.DATA_DIR ? env.DATA_DIR : DEFAULTS.dataDir,
+    logLevel: env.LOG_LEVEL ? env.LOG_LEVEL : undefined
+  }
+}

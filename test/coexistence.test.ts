@@ -1,0 +1,129 @@
+// This plugin beside the store-backed session plugins, each under its own request
+// property, so an app can move to it gradually.
+import { randomBytes } from 'node:crypto'
+import t, { type Test } from 'tap'
+import Fastify, { type FastifyInstance, type FastifyRequest, type LightMyRequestResponse } from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import fastifySecureSession from '@fastify/secure-session'
+import fastifySession from '@fastify/session'
+import sessions from '../lib/index.js'
+// Aliased: inside `declare module 'fastify'` a bare `Session` is @fastify/session's.
+import type { Session as DbbasicSession } from '../types/index.js'
+import { SECRET, T0 } from './helpers.js'
+
+// The app's side of a renamed property (the README shows the same declaration).
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: DbbasicSession
+  }
+}
+
+const ours = { secret: SECRET, now: () => T0, sessionName: 'auth' }
+
+/** The Cookie header a browser would send back after these responses (values as sent: not decoded). */
+function jar (...responses: LightMyRequestResponse[]): string {
+  const pairs = new Map<string, string>()
+  for (const res of responses) {
+    const headers = res.headers['set-cookie']
+    for (const header of headers === undefined ? [] : Array.isArray(headers) ? headers : [headers]) {
+      const pair = header.split(';')[0]
+      pairs.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
+    }
+  }
+  return [...pairs].map(([name, value]) => `${name}=${value}`).join('; ')
+}
+
+// The other plugin's session object, typed by the test: both plugins (and ours)
+// declare request.session, so its static type depends on which declaration wins.
+interface StoreSession { get: (key: string) => unknown, set: (key: string, value: unknown) => void }
+const other = (request: FastifyRequest): StoreSession => request.session as unknown as StoreSession
+
+function routes (app: FastifyInstance): void {
+  app.post('/login', async (request, reply) => {
+    reply.createSession('alice')
+    other(request).set('cart', ['apple'])
+    return { auth: request.auth.userId }
+  })
+  app.get('/both', { preHandler: app.requireSession }, async (request) => ({
+    user: request.requireUserId(),
+    auth: request.auth,
+    cart: other(request).get('cart') ?? null
+  }))
+  app.get('/anonymous', async (request) => ({ auth: request.auth.userId, cart: other(request).get('cart') ?? null }))
+}
+
+async function check (t: Test, app: FastifyInstance, otherCookie: string): Promise<void> {
+  const login = await app.inject({ method: 'POST', url: '/login' })
+  t.equal(login.statusCode, 200, login.body)
+  t.same(login.json(), { auth: 'alice' })
+  const names = login.cookies.map((c) => c.name).sort()
+  t.same(names, ['__Host-session', otherCookie].sort(), 'each plugin set its own cookie')
+  const both = await app.inject({ url: '/both', headers: { cookie: jar(login) } })
+  t.equal(both.statusCode, 200, both.body)
+  t.same(both.json(), {
+    user: 'alice',
+    auth: { userId: 'alice', issuedAt: null, expiresAt: T0 / 1000 + 2592000 },
+    cart: ['apple']
+  }, 'one request sees both sessions')
+  const theirsOnly = await app.inject({ url: '/both', headers: { cookie: jar(login).split('; ').filter((p) => !p.startsWith('__Host-session=')).join('; ') } })
+  t.equal(theirsOnly.statusCode, 401, 'the other plugin\'s cookie is no session of ours')
+  const anonymous = await app.inject({ url: '/anonymous' })
+  t.same(anonymous.json(), { auth: null, cart: null })
+}
+
+const secureSession = { key: randomBytes(32), cookieName: 'secure-cart', cookie: { path: '/' } }
+const storeSession = { secret: randomBytes(32).toString('hex'), cookieName: 'sid', cookie: { secure: false } }
+
+t.test('beside @fastify/secure-session, registered after it', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifySecureSession, secureSession)
+  await app.register(sessions, ours)
+  routes(app)
+  await check(t, app, 'secure-cart')
+})
+
+t.test('beside @fastify/secure-session, registered before it', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, ours)
+  await app.register(fastifySecureSession, secureSession)
+  routes(app)
+  await check(t, app, 'secure-cart')
+})
+
+t.test('beside @fastify/session, registered after it', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, storeSession)
+  await app.register(sessions, ours)
+  routes(app)
+  await check(t, app, 'sid')
+})
+
+t.test('beside @fastify/session, registered before it', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, ours)
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, storeSession)
+  routes(app)
+  await check(t, app, 'sid')
+})
+
+t.test('a taken name fails registration with an error naming the option', async (t) => {
+  const cases: Array<[string, (app: FastifyInstance) => Promise<unknown>]> = [
+    ['@fastify/secure-session', async (app) => app.register(fastifySecureSession, secureSession)],
+    ['@fastify/session', async (app) => app.register(fastifyCookie).register(fastifySession, storeSession)]
+  ]
+  for (const [name, first] of cases) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await first(app)
+    await t.rejects(async () => { await app.register(sessions, { secret: SECRET }) }, {
+      code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION',
+      message: /sessionName "session" is already a request property.*sessionName: 'auth'/
+    }, `after ${name}`)
+  }
+})

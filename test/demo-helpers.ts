@@ -1,0 +1,107 @@
+// Shared by the demo's in-process tests; not a test itself. Each app gets its own
+// temporary data folder, removed in teardown, and a clock the test moves.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import { buildDemo, type DemoOptions } from '../example/app.js'
+import { clock, SECRET } from './helpers.js'
+
+export type Clock = ReturnType<typeof clock>
+
+export interface TestDemo {
+  app: FastifyInstance
+  database: Awaited<ReturnType<typeof buildDemo>>['database']
+  dataDir: string
+  clock: Clock
+  /** Every wait the app asked for, in milliseconds (the clock moved by each). */
+  pauses: number[]
+}
+
+/** A data folder removed when the test ends. */
+export function tempDataDir (t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/**
+ * The demo app on a fresh (or the given) data folder, with a hand-moved clock.
+ * Teardown closes it before the folder goes.
+ */
+export async function demoApp (t: Test, options: Partial<DemoOptions> & { clock?: Clock } = {}): Promise<TestDemo> {
+  const dataDir = options.dataDir ?? tempDataDir(t)
+  const time = options.clock ?? clock()
+  const pauses: number[] = []
+  const { app, database } = await buildDemo({
+    secret: SECRET,
+    rateLimitMax: 1000,
+    // As server.js runs it on plain http: the cookie is then named `session`.
+    secure: false,
+    now: time.now,
+    pause: async (ms) => { pauses.push(ms); time.set(time.now() + ms) },
+    ...options,
+    dataDir
+  })
+  t.teardown(() => app.close())
+  return { app, database, dataDir, clock: time, pauses }
+}
+
+/** A browser: keeps the session cookie the app sets, sends it back. */
+export class Browser {
+  cookie: string | undefined
+  constructor (public app: FastifyInstance) {}
+
+  /** `on` sends the request to another app (another process) sharing the database. */
+  async get (url: string, on = this.app): Promise<LightMyRequestResponse> {
+    return this.absorb(await on.inject({ method: 'GET', url, headers: this.headers() }))
+  }
+
+  async post (url: string, fields: Record<string, string> = {}, on = this.app): Promise<LightMyRequestResponse> {
+    return this.absorb(await on.inject({
+      method: 'POST',
+      url,
+      headers: { ...this.headers(), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(fields).toString()
+    }))
+  }
+
+  private headers (): Record<string, string> {
+    return this.cookie === undefined ? {} : { cookie: this.cookie }
+  }
+
+  private absorb (res: LightMyRequestResponse): LightMyRequestResponse {
+    const header = res.headers['set-cookie']
+    for (const line of header === undefined ? [] : [header].flat()) {
+      const pair = line.split(';')[0]
+      if (!pair.startsWith('session=')) continue
+      this.cookie = /;\s*Max-Age=0(;|$)/i.test(line) ? undefined : pair
+    }
+    return res
+  }
+}
+
+/** The time a `<time id=…>` on the page holds, in Unix seconds, or undefined. */
+export function shownTime (html: string, id: string): number | undefined {
+  const match = new RegExp(`<time id="${id}" datetime="[^"]*" data-seconds="(\\d+)"`).exec(html)
+  return match === null ? undefined : Number(match[1])
+}
+
+/** The text of `<p id="status">`, without tags. */
+export function status (html: string): string | undefined {
+  return /<p id="status">(.*?)<\/p>/s.exec(html)?.[1].replace(/<[^>]+>/g, '')
+}
+
+/** The text of the error line, if the page has one. */
+export function errorText (html: string): string | undefined {
+  return /<p class="error" id="error" role="alert">(.*?)<\/p>/s.exec(html)?.[1]
+}
+
+/** Registers (or signs in with `path: '/login'`) and checks the redirect home. */
+export async function signUp (t: Test, browser: Browser, name: string, password = 'correct horse', path = '/register'): Promise<void> {
+  const res = await browser.post(path, { name, password })
+  t.equal(res.statusCode, 303, `${path} as ${name}`)
+  t.equal(res.headers.location, '/')
+  t.ok(browser.cookie, 'a session cookie was set')
+}
