@@ -9,9 +9,9 @@ import { runHttp, ONE_COOKIE, MANY, WORKLOADS } from './http.mjs'
 import { interleavedRatio, median, pairedRatio, summarise } from './stats.mjs'
 
 const quick = process.argv.includes('--quick')
-const ROUNDS = quick ? 2 : 7
+const ROUNDS = quick ? 2 : 5
 const CPU_MS = quick ? 30 : 100
-const HTTP_ROUNDS = quick ? 1 : 6
+const HTTP_ROUNDS = quick ? 1 : 5
 const HTTP_SECONDS = 2
 const MEMORY = quick ? [100_000, 20_000] : [500_000, 50_000]
 const LONG_ID = 2800
