@@ -137,8 +137,11 @@ export interface FastifyDbbasicSessionsOptions {
   /**
    * How many already-verified tokens this plugin instance remembers, so that the same
    * cookie on the next request skips the HMAC (expiry and `validate` are still checked
-   * on every request). Only tokens that verified are stored; the oldest is dropped
-   * first. Each entry costs about 0.3 KB (10000 entries: about 3 MB of heap). 0 turns the cache off.
+   * on every request). Only tokens that verified, and only once seen a second time, are
+   * stored. The cache is bounded in bytes as well as entries: its token and user-id text
+   * stays under 256 bytes per entry on average, so long user ids make fewer entries, not
+   * a bigger heap (the default: about 3 MB of heap, under 4 MB however long the ids). 0
+   * turns the cache off.
    * @default 10000
    */
   cacheSize?: number | undefined
