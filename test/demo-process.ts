@@ -6,8 +6,7 @@ import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-
-const root = new URL('..', import.meta.url)
+import { root } from './paths.js'
 
 export interface Demo {
   base: string

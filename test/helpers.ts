@@ -1,9 +1,10 @@
-// Shared by the tests; not a test itself (.taprc includes only *.test.ts).
+// Shared by the tests; not a test itself (.taprc runs only the compiled *.test.ts).
 import { readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
 import sessions from '../lib/index.js'
+import { root } from './paths.js'
 
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
 export const OTHER_SECRET = 'another-secret-0123456789abcdef0123456789ab'
@@ -16,7 +17,7 @@ export interface Vectors {
   create: Array<{ secret: string, user_id: string | number, now: number, ttl: number, token: string }>
   verify: Array<{ secret: string, token: string, now: number, case: string, expect: string | null, note?: string }>
 }
-export const vectors: Vectors = JSON.parse(readFileSync(new URL('./fixtures/dbbasic-sessions-3.0.0.json', import.meta.url), 'utf8'))
+export const vectors: Vectors = JSON.parse(readFileSync(new URL('test/fixtures/dbbasic-sessions-3.0.0.json', root), 'utf8'))
 
 /** A clock the test moves by hand. */
 export function clock (start = T0): { now: () => number, set: (ms: number) => void, advance: (seconds: number) => void } {

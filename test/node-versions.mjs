@@ -9,6 +9,10 @@ const root = new URL('..', import.meta.url).pathname
 const versions = (process.env.NODE_VERSIONS ?? '22,24').split(',')
 const failed = []
 
+// tap runs the compiled tests (.build/, written by `npm run typecheck`): compile them
+// once here, with this machine's Node, so that this command works on its own.
+execFileSync('npm', ['run', 'typecheck'], { cwd: root, stdio: 'inherit' })
+
 for (const major of versions) {
   const dir = join(root, '.cache', `node-${major}`)
   const node = join(dir, 'node_modules', '.bin', 'node')

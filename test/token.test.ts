@@ -106,11 +106,14 @@ t.test('input of any type or size returns a reason and never throws', async (t) 
 t.test('inputs over 4096 characters are refused before any hashing', async (t) => {
   let hashed = 0
   // Every HMAC ends in crypto.hash (lib/hmac.ts); count the calls.
-  const hmac = await t.mockImport<typeof import('../lib/hmac.js')>('../lib/hmac.js', {
+  // Modules named by URL from this file: t.mockImport would resolve a relative name from
+  // the source-mapped test/ path, where only the .ts files are.
+  const hmacUrl = new URL('../lib/hmac.js', import.meta.url).href
+  const hmac = await t.mockImport<typeof import('../lib/hmac.js')>(hmacUrl, {
     'node:crypto': { ...crypto, hash: (...args: Parameters<typeof crypto.hash>) => { hashed++; return crypto.hash(...args) } }
   })
   const { verifyToken: counted, toKeys: countedKeys, encodeToken: countedEncode } =
-    await t.mockImport<typeof import('../lib/token.js')>('../lib/token.js', { '../lib/hmac.js': hmac })
+    await t.mockImport<typeof import('../lib/token.js')>(new URL('../lib/token.js', import.meta.url).href, { [hmacUrl]: hmac })
   const k = countedKeys([SECRET])
   const long = countedEncode('x'.repeat(2900), NOW + 60, k[0])
   hashed = 0

@@ -43,10 +43,15 @@ function checkLine (t: Test, line: Record<string, unknown>, host: string): void 
   t.match(msg, 'cookie.secure: false', 'for local development')
 }
 
-/** The plugin with a warnings module of its own, as in a new process. */
+/**
+ * The plugin with a warnings module of its own, as in a new process. Modules are named
+ * by URL from this file: t.mockImport would resolve a relative name from the
+ * source-mapped test/ path, where only the .ts files are.
+ */
 async function fresh (t: Test): Promise<Plugin> {
-  const warningsModule = await t.mockImport<typeof import('../lib/warnings.js')>('../lib/warnings.js')
-  return (await t.mockImport<typeof import('../lib/index.js')>('../lib/index.js', { '../lib/warnings.js': warningsModule })).default
+  const warningsUrl = new URL('../lib/warnings.js', import.meta.url).href
+  const warningsModule = await t.mockImport<typeof import('../lib/warnings.js')>(warningsUrl)
+  return (await t.mockImport<typeof import('../lib/index.js')>(new URL('../lib/index.js', import.meta.url).href, { [warningsUrl]: warningsModule })).default
 }
 
 t.test('no line for this machine over plain http', async (t) => {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core'
 import { startDemo } from '../demo-process.js'
+import { root } from '../paths.js'
 import { fetchPage, formPage, startAttacker, type Attacks } from './attacker.js'
 import { HOST_RULES, launchChromium } from './chromium.js'
 
@@ -15,7 +16,7 @@ const PASSWORD = 'correct horse battery'
 const ATTACKER_PASSWORD = 'attacker-password'
 // Written to the ignored output folder, so a test run leaves the tree clean; the
 // README's copy (example/signed-in.png) is refreshed from it by hand.
-const output = new URL('./output/', import.meta.url)
+const output = new URL('test/e2e/output/', root)
 const screenshot = new URL('signed-in.png', output)
 
 let browser: Browser
