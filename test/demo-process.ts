@@ -1,5 +1,5 @@
 // Starts the demo (example/server.js) as a real process, as `npm run demo` does.
-// Shared by the demo test and the end-to-end tests; not a test itself.
+// Shared by the end-to-end tests (test/e2e/); not a test itself.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { once } from 'node:events'

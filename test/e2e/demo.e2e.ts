@@ -1,9 +1,12 @@
-// `npm run demo` as a user runs it: a real process on 127.0.0.1, driven over HTTP.
+// `npm run test:fleet`: `npm run demo` as a user runs it, a real process on 127.0.0.1
+// driven over HTTP: restarts, two processes on one database, a rotation across a
+// restart, and the settings read from the environment. (The demo's routes, pages and
+// storage are tested in-process by test/demo-*.test.ts, within `npm test`.)
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { getSession } from '../lib/index.js'
-import { demoDataDir, startDemo, type Demo } from './demo-process.js'
-import { OTHER_SECRET, SECRET } from './helpers.js'
+import { getSession } from '../../lib/index.js'
+import { demoDataDir, startDemo, type Demo } from '../demo-process.js'
+import { OTHER_SECRET, SECRET } from '../helpers.js'
 
 const form = (fields: Record<string, string>, cookie?: string): RequestInit => ({
   method: 'POST',
