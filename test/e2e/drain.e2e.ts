@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import t from 'tap'
-import { startDemo } from '../demo-process.js'
+import { startDemo } from '../demo/process.js'
 
 async function open (port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1')

@@ -6,7 +6,7 @@
 // in front of the demo never hands one user's cookie or page to another.
 import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
-import { demoDataDir, startDemo, type Demo } from '../demo-process.js'
+import { demoDataDir, startDemo, type Demo } from '../demo/process.js'
 import { freePort, startNginx } from './nginx.js'
 import { Client, COOKIE, form, newStats, tokenUser, type Stats } from './fleet-client.js'
 

@@ -2,7 +2,7 @@
 // never a 500 and never a session.
 import t from 'tap'
 import type { InjectOptions } from 'fastify'
-import { Browser, demoApp, errorText, signUp } from './demo-helpers.js'
+import { Browser, demoApp, errorText, signUp } from './helpers.js'
 
 const FORM = 'application/x-www-form-urlencoded'
 const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString()

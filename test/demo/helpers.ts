@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import { buildDemo, type DemoOptions } from '../example/app.js'
-import { clock, SECRET } from './helpers.js'
+import { buildDemo, type DemoOptions } from '../../example/app.js'
+import { clock, SECRET } from '../helpers.js'
 
 export type Clock = ReturnType<typeof clock>
 

@@ -1,9 +1,9 @@
 // The demo's accounts: register, sign in, wrong passwords, taken names, sign out, /me.
 import t from 'tap'
-import { getSession } from '../lib/index.js'
-import { COST, dummyHash, verifyPassword } from '../example/passwords.js'
-import { Browser, demoApp, errorText, signUp, status } from './demo-helpers.js'
-import { SECRET } from './helpers.js'
+import { getSession } from '../../lib/index.js'
+import { COST, dummyHash, verifyPassword } from '../../example/passwords.js'
+import { Browser, demoApp, errorText, signUp, status } from './helpers.js'
+import { SECRET } from '../helpers.js'
 
 t.test('the signed-out page offers both forms', async (t) => {
   const { app } = await demoApp(t)
@@ -135,7 +135,7 @@ t.test('/me is guarded by requireSession: JSON 401 without a session', async (t)
 
 t.test('a validly signed session for an account that does not exist is no session', async (t) => {
   const { app } = await demoApp(t)
-  const { createSession } = await import('../lib/index.js')
+  const { createSession } = await import('../../lib/index.js')
   for (const userId of ['7', 'Ann', '01', '1e3']) {
     const cookie = `session=${createSession(userId, { secret: SECRET, now: () => 1764115200000 })}`
     const home = await app.inject({ url: '/', headers: { cookie } })

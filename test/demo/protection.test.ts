@@ -3,7 +3,7 @@
 // as a page without details.
 import t from 'tap'
 import Database from 'libsql'
-import { Browser, demoApp, errorText, signUp, status } from './demo-helpers.js'
+import { Browser, demoApp, errorText, signUp, status } from './helpers.js'
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
 

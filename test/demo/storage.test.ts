@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import Database from 'libsql'
-import { openDatabase } from '../example/db.js'
-import { migrate, migrations } from '../example/migrations.js'
-import { DEFAULTS, settingsFromEnv } from '../example/settings.js'
-import { Browser, demoApp, signUp, status, tempDataDir } from './demo-helpers.js'
-import { clock, OTHER_SECRET } from './helpers.js'
+import { openDatabase } from '../../example/db.js'
+import { migrate, migrations } from '../../example/migrations.js'
+import { DEFAULTS, settingsFromEnv } from '../../example/settings.js'
+import { Browser, demoApp, signUp, status, tempDataDir } from './helpers.js'
+import { clock, OTHER_SECRET } from '../helpers.js'
 
 t.test('the first start creates the file, in WAL mode, at the latest schema version', async (t) => {
   const dataDir = join(tempDataDir(t), 'nested', 'data')

@@ -1,11 +1,10 @@
-// `npm run test:fleet`: `npm run demo` as a user runs it, a real process on 127.0.0.1
-// driven over HTTP: restarts, two processes on one database, a rotation across a
-// restart, and the settings read from the environment. (The demo's routes, pages and
-// storage are tested in-process by test/demo-*.test.ts, within `npm test`.)
+// `npm run demo` as a user runs it: a real process on 127.0.0.1, driven over HTTP.
+// Restarts, two processes on one database, a rotation across a restart, and the
+// settings read from the environment; the other files here test the routes in-process.
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { getSession } from '../../lib/index.js'
-import { demoDataDir, startDemo, type Demo } from '../demo-process.js'
+import { demoDataDir, startDemo, type Demo } from './process.js'
 import { OTHER_SECRET, SECRET } from '../helpers.js'
 
 const form = (fields: Record<string, string>, cookie?: string): RequestInit => ({

@@ -1,9 +1,9 @@
 // The session's life in the demo: times on the page, rolling renewal, the absolute
 // end, and "sign out everywhere" through validate, in one process and across two.
 import t from 'tap'
-import { createSession } from '../lib/index.js'
-import { Browser, demoApp, shownTime, signUp, status } from './demo-helpers.js'
-import { SECRET, T0 } from './helpers.js'
+import { createSession } from '../../lib/index.js'
+import { Browser, demoApp, shownTime, signUp, status } from './helpers.js'
+import { SECRET, T0 } from '../helpers.js'
 
 const S0 = T0 / 1000
 

@@ -1,12 +1,12 @@
 // Starts the demo (example/server.js) as a real process, as `npm run demo` does.
-// Shared by the end-to-end tests (test/e2e/); not a test itself.
+// Shared by the demo's process test and the end-to-end tests; not a test itself.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { root } from './paths.js'
+import { root } from '../paths.js'
 
 export interface Demo {
   base: string
