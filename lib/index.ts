@@ -63,7 +63,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   const config = resolvePluginOptions(options)
   const { keys, cookieName, cookie, policy, validate, now, trustedOrigins, legacy, sessionName } = config
   if (fastify.hasRequestDecorator(sessionName)) {
-    throw new InvalidOptionError(`sessionName "${sessionName}" is already a request property (another plugin, such as @fastify/secure-session or @fastify/session, fills request.${sessionName}); choose another, e.g. sessionName: 'auth'`)
+    throw new InvalidOptionError(`sessionName "${sessionName}" is already a request property (Fastify's own or another plugin's: @fastify/secure-session and @fastify/session fill request.session); choose another, e.g. sessionName: 'auth'`)
   }
   const verify = makeVerifier(keys, policy.clockTolerance, config.cacheSize)
   await loadSerializer(fastify)

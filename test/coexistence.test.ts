@@ -127,3 +127,16 @@ t.test('a taken name fails registration with an error naming the option', async 
     }, `after ${name}`)
   }
 })
+
+t.test("a name Fastify's request already has is refused the same way, never overwritten", async (t) => {
+  // Own properties set per request (body, query...), prototype getters (headers, ip...)
+  // and Object's own names: filling any of them would break Fastify or every object.
+  for (const name of ['body', 'query', 'params', 'raw', 'log', 'id', 'headers', 'ip', 'url', 'routeOptions', 'constructor', 'hasOwnProperty', 'toString', '__proto__']) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await t.rejects(async () => { await app.register(sessions, { secret: SECRET, sessionName: name }) }, {
+      code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION',
+      message: new RegExp(`sessionName "${name}" is already a request property \\(Fastify's own or another plugin's`)
+    }, name)
+  }
+})
