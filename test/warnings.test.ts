@@ -39,7 +39,7 @@ function checkLine (t: Test, line: Record<string, unknown>, host: string): void 
   t.match(msg, `plain-http request to "${host}"`, 'names the host')
   t.match(msg, 'browsers drop it, so the sign-in will not stick', 'says what goes wrong')
   t.match(msg, 'Serve the app over HTTPS', 'says how to fix it')
-  t.match(msg, 'trustProxy', 'behind a TLS proxy')
+  t.match(msg, "set Fastify's trustProxy to true or to the proxy's address so X-Forwarded-Proto counts (a hop count does not)", 'behind a TLS proxy')
   t.match(msg, 'cookie.secure: false', 'for local development')
 }
 
@@ -55,7 +55,7 @@ async function fresh (t: Test): Promise<Plugin> {
 }
 
 t.test('no line for this machine over plain http', async (t) => {
-  for (const host of ['localhost', 'localhost:3000', '127.0.0.1:8080', '[::1]:3000', 'app.localhost:3000']) {
+  for (const host of ['localhost', 'localhost:3000', 'localhost.:3000', 'LOCALHOST', '127.0.0.1:8080', '127.1.2.3', '[::1]:3000', 'app.localhost:3000', 'app.localhost.']) {
     const { app, logs, time } = await build(t)
     await loginAndRenew(app, time, { host })
     t.same(warnings(logs), [], host)
@@ -97,6 +97,52 @@ t.test('a renewal over plain http to another host: one line', async (t) => {
 t.test('X-Forwarded-Proto without trustProxy is plain http: the first line of this process', async (t) => {
   const { app, logs } = await build(t)
   await app.inject({ method: 'POST', url: '/login', headers: { host: 'app.example.com', 'x-forwarded-proto': 'https' } })
+  t.equal(warnings(logs).length, 1)
+  checkLine(t, warnings(logs)[0], 'app.example.com')
+})
+
+t.test('a route that logs only errors does not use up the one line: the next request to another route gets it', async (t) => {
+  const { app, logs } = await build(t, {}, false, await fresh(t))
+  app.post('/quiet-login', { logLevel: 'error' }, async (_request, reply) => ({ token: reply.createSession('alice') }))
+  await app.inject({ method: 'POST', url: '/quiet-login', headers: { host: 'app.example.com' } })
+  t.same(warnings(logs), [], 'nothing from the quiet route')
+  await app.inject({ method: 'POST', url: '/login', headers: { host: 'app.example.com' } })
+  t.equal(warnings(logs).length, 1)
+  checkLine(t, warnings(logs)[0], 'app.example.com')
+})
+
+t.test('a logger without isLevelEnabled still gets the line', async (t) => {
+  const lines: unknown[][] = []
+  const logger = {
+    level: 'info',
+    fatal: () => {},
+    error: () => {},
+    info: () => {},
+    debug: () => {},
+    trace: () => {},
+    silent: () => {},
+    warn: (...args: unknown[]) => { lines.push(args) },
+    child () { return this }
+  }
+  const app = Fastify({ loggerInstance: logger })
+  t.teardown(() => app.close())
+  await app.register(await fresh(t), { secret: SECRET })
+  app.post('/login', async (_request, reply) => ({ token: reply.createSession('alice') }))
+  await app.inject({ method: 'POST', url: '/login', headers: { host: 'app.example.com' } })
+  t.equal(lines.length, 1)
+  t.match(String(lines[0][0]), 'a Secure session cookie was set on a plain-http request to "app.example.com"')
+})
+
+t.test('trustProxy as a hop count: Fastify does not read X-Forwarded-Proto, and the line says so', async (t) => {
+  const logs = new LogCapture()
+  // Fastify's documentation lists a number of hops, its types no longer do, and
+  // Fastify 5.12 ignores X-Forwarded-Proto with one: a JavaScript app can still set it.
+  const hops = Fastify({ trustProxy: 1 as unknown as boolean, logger: { level: 'warn', stream: logs } })
+  t.teardown(() => hops.close())
+  await hops.register(await fresh(t), { secret: SECRET })
+  hops.post('/login', async (request, reply) => ({ protocol: request.protocol, token: reply.createSession('alice') }))
+  const res = await hops.inject({ method: 'POST', url: '/login', headers: { host: 'app.example.com', 'x-forwarded-proto': 'https' } })
+  t.equal(res.json().protocol, 'http', "Fastify's own view of the request")
   t.equal(warnings(logs).length, 1)
   checkLine(t, warnings(logs)[0], 'app.example.com')
 })
