@@ -62,6 +62,9 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async function (fastify, options) {
   const config = resolvePluginOptions(options)
   const { keys, cookieName, cookie, policy, validate, now, trustedOrigins, legacy, sessionName } = config
+  if (sessionName === 'requireUserId') {
+    throw new InvalidOptionError('sessionName "requireUserId" is the name of the request method this plugin adds; choose another, e.g. sessionName: \'auth\'')
+  }
   if (fastify.hasRequestDecorator(sessionName)) {
     throw new InvalidOptionError(`sessionName "${sessionName}" is already a request property (Fastify's own or another plugin's: @fastify/secure-session and @fastify/session fill request.session); choose another, e.g. sessionName: 'auth'`)
   }
@@ -187,7 +190,9 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     if (sessionChannel.hasSubscribers) {
       const route = routeOf(request)
       if (reissue.renewed) publish({ event: 'renewed', userId, expiresAt: reissue.expires, secretIndex: keyIndex, route, request })
-      if (keyIndex > 0) publish({ event: 're-signed', userId, expiresAt: reissue.expires, secretIndex: keyIndex, route, request })
+      // Whatever else changed in the cookie besides its expiry; the first reason that applies.
+      const reason = keyIndex > 0 ? 'older secret' : state.legacy ? 'cookie name' : reissue.pinned ? 'login time' : undefined
+      if (reason !== undefined) publish({ event: 're-signed', reason, userId, expiresAt: reissue.expires, secretIndex: keyIndex, route, request })
     }
   }
 
@@ -257,15 +262,18 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     if (((request as SessionRequest)[sessionName]?.userId ?? null) === null) throw new UnauthorizedError()
   })
 
-  fastify.decorate('readSession', async function readSession (cookieHeader: string | undefined): Promise<Session> {
-    const found = find(cookieHeader)
+  fastify.decorate('readSession', async function readSession (cookieHeader: string | null | undefined): Promise<Session> {
+    if (typeof cookieHeader !== 'string' && cookieHeader != null) {
+      throw new TypeError(`fastify-dbbasic-sessions: readSession takes the Cookie header as a string (or undefined); got ${typeof cookieHeader === 'object' ? 'an object' : `a ${typeof cookieHeader}`}`)
+    }
+    const found = find(cookieHeader ?? undefined)
     if (typeof found === 'string') return noSession(null, found)
     // No response carries a renewal from here: the session ends when the token does
     // (or earlier, at the absoluteTtl cap).
-    const session = sessionOf(found.decision)
-    session.expiresAt = Math.min(session.expiresAt, found.token.expires)
-    if (validate !== undefined && !verdictOf(await validate(session, null), null)) return noSession(null, 'revoked')
-    return session
+    const session = (): Contract.ValidatedSession => ({ ...sessionOf(found.decision), expiresAt: Math.min(found.decision.expiresAt, found.token.expires) })
+    // validate gets a copy of its own, as in the hook: what it does to it changes nothing here.
+    if (validate !== undefined && !verdictOf(await validate(session(), null), null)) return noSession(null, 'revoked')
+    return session()
   })
 
   fastify.decorate('sessionSecurityScheme', Object.freeze({ type: 'apiKey' as const, in: 'cookie' as const, name: cookieName }))

@@ -20,6 +20,8 @@ export interface Issue extends Extras {
 export interface Reissue extends Issue {
   /** The expiry moved later (rolling); otherwise only the signature or iat changed. */
   renewed: boolean
+  /** The assumed login time is written in (a token without iat, under absoluteTtl). */
+  pinned: boolean
 }
 
 export interface Decision {
@@ -87,7 +89,8 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, rei
         iat: policy.withIat ? iat : undefined,
         ttl: token.ttl ?? undefined,
         persistent: token.persistent ? undefined : false as const,
-        renewed
+        renewed,
+        pinned: pin
       }
     : null
   return { userId: token.userId, issuedAt: token.iat, expiresAt: expires, reissue: next }

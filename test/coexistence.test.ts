@@ -139,4 +139,10 @@ t.test("a name Fastify's request already has is refused the same way, never over
       message: new RegExp(`sessionName "${name}" is already a request property \\(Fastify's own or another plugin's`)
     }, name)
   }
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await t.rejects(async () => { await app.register(sessions, { secret: SECRET, sessionName: 'requireUserId' }) }, {
+    code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION',
+    message: /sessionName "requireUserId" is the name of the request method this plugin adds; choose another, e.g. sessionName: 'auth'/
+  }, "the plugin's own request method")
 })

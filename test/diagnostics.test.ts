@@ -113,9 +113,34 @@ t.test('a renewal, a re-signing and a deferred renewal are published', async (t)
   t.same(seen, [
     { event: 'renewal-deferred', reason: 'shared cache', userId: 'alice', route: '/cached', url: '/cached' },
     { event: 'renewed', userId: 'alice', expiresAt: S0 + 2000 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' },
-    { event: 're-signed', userId: 'olga', expiresAt: S0 + 3600, secretIndex: 1, route: '/whoami', url: '/whoami' },
+    { event: 're-signed', reason: 'older secret', userId: 'olga', expiresAt: S0 + 3600, secretIndex: 1, route: '/whoami', url: '/whoami' },
     { event: 'renewed', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', url: '/whoami' },
-    { event: 're-signed', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', url: '/whoami' }
+    { event: 're-signed', reason: 'older secret', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', url: '/whoami' }
+  ])
+})
+
+t.test('every other re-issue is a re-signing with its reason: a legacy cookie name, a login time written in', async (t) => {
+  const app = await setup(t)
+  const seen = listen(t)
+  // Made before the upgrade (issuedBefore is S0), under the old name.
+  const legacy = standalone('lena', T0 - 100_000)
+  const moved = await app.inject({ url: '/whoami', headers: cookie(legacy, 'session') })
+  t.equal(moved.cookies.length, 2, 'the session under the new name, the old cookie cleared')
+  time.set(T0 - 100_000 + 3000_000)
+  await app.inject({ url: '/whoami', headers: cookie(legacy, 'session') })
+
+  // Under absoluteTtl, a token without iat gets its assumed login time written in.
+  const capped = await buildApp({ ...options, absoluteTtl: 7200 })
+  t.teardown(() => capped.close())
+  time.set(T0)
+  const python = standalone('pia', T0 - 60_000)
+  const pinned = await capped.inject({ url: '/whoami', headers: cookie(python) })
+  t.equal(pinned.cookies.length, 1, 'one re-issued cookie')
+  t.same(seen, [
+    { event: 're-signed', reason: 'cookie name', userId: 'lena', expiresAt: S0 - 100 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' },
+    { event: 'renewed', userId: 'lena', expiresAt: S0 - 100 + 3000 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' },
+    { event: 're-signed', reason: 'cookie name', userId: 'lena', expiresAt: S0 - 100 + 3000 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' },
+    { event: 're-signed', reason: 'login time', userId: 'pia', expiresAt: S0 - 60 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' }
   ])
 })
 

@@ -129,3 +129,29 @@ t.test('never sets a cookie, and reports when the token really ends, where the h
   t.equal(resigned.headers['set-cookie'], undefined, 'no re-signed cookie')
   t.equal(resigned.json().userId, 'o')
 })
+
+t.test('no header (undefined or null) is no session; any other non-string is a TypeError naming what it got', async (t) => {
+  const { app } = await setup()
+  t.teardown(() => app.close())
+  t.same(await app.readSession(undefined), NONE)
+  t.same(await app.readSession(null), NONE)
+  const wrong: unknown[] = [42, ['__Host-session=x'], { cookie: 'x' }, true]
+  for (const value of wrong) {
+    await t.rejects(app.readSession(value as string), {
+      name: 'TypeError',
+      message: /^fastify-dbbasic-sessions: readSession takes the Cookie header as a string \(or undefined\); got an? (number|object|boolean)$/
+    }, String(value))
+  }
+})
+
+t.test('validate gets a copy: changing it changes nothing in the answer', async (t) => {
+  const { app } = await setup({
+    validate: (session) => {
+      ;(session as { userId: string }).userId = 'mallory'
+      session.expiresAt += 1000
+      return true
+    }
+  })
+  t.teardown(() => app.close())
+  t.same(await app.readSession(`__Host-session=${token('alice')}`), { userId: 'alice', issuedAt: null, expiresAt: S0 + 3600 })
+})

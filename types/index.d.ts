@@ -244,7 +244,21 @@ export declare const diagnosticsChannelName: 'fastify-dbbasic-sessions:session'
  */
 export type SessionEvent =
   | { event: 'no-session', reason: NoSessionReason, route: string | undefined, request: FastifyRequest | null }
-  | { event: 'renewed' | 're-signed', userId: string, expiresAt: number, secretIndex: number, route: string | undefined, request: FastifyRequest }
+  | { event: 'renewed', userId: string, expiresAt: number, secretIndex: number, route: string | undefined, request: FastifyRequest }
+  | {
+    event: 're-signed'
+    /**
+     * Why the cookie was re-issued besides any renewal, the first that applies: signed
+     * by an older secret of the list, read under `legacyCookie.name`, or a token without
+     * `iat` getting its login time written in (under `absoluteTtl`).
+     */
+    reason: 'older secret' | 'cookie name' | 'login time'
+    userId: string
+    expiresAt: number
+    secretIndex: number
+    route: string | undefined
+    request: FastifyRequest
+  }
   | { event: 'renewal-deferred', reason: 'shared cache', userId: string, route: string | undefined, request: FastifyRequest }
   | { event: 'created', userId: string, expiresAt: number, route: string | undefined, request: FastifyRequest }
   | { event: 'destroyed', route: string | undefined, request: FastifyRequest }
@@ -252,10 +266,10 @@ export type SessionEvent =
 
 /** The OpenAPI security scheme of the session cookie, for @fastify/swagger. */
 export interface SessionSecurityScheme {
-  type: 'apiKey'
-  in: 'cookie'
+  readonly type: 'apiKey'
+  readonly in: 'cookie'
   /** The session cookie's name. */
-  name: string
+  readonly name: string
 }
 
 // Inside this block a bare `Session` would name the `Session` interface that
@@ -300,10 +314,11 @@ declare module 'fastify' {
     /**
      * Reads a session from a Cookie header outside a route (a socket.io handshake, an
      * upgrade handled by hand), with the same checks as the plugin's hook: duplicates,
-     * lifetime, `validate` (called with `request = null`). Never renews: there is no
-     * response to carry a cookie.
+     * lifetime, `validate` (called with `request = null` and a copy of the session).
+     * Never renews: there is no response to carry a cookie. `undefined` or `null` (no
+     * header) gives no session; any other non-string rejects with a `TypeError`.
      */
-    readSession(cookieHeader: string | undefined): Promise<import('./index.js').Session>
+    readSession(cookieHeader: string | null | undefined): Promise<import('./index.js').Session>
     /** `{ type: 'apiKey', in: 'cookie', name }` for @fastify/swagger's `securitySchemes`. */
     readonly sessionSecurityScheme: SessionSecurityScheme
   }

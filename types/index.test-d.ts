@@ -122,12 +122,16 @@ app.post('/login', async (_request, reply) => {
 // Sessions outside routes, the OpenAPI scheme, the diagnostics channel.
 expectType<Promise<Session>>(app.readSession('__Host-session=token'))
 expectType<Promise<Session>>(app.readSession(undefined))
+expectType<Promise<Session>>(app.readSession(null))
 expectError(app.readSession(42))
+expectError(app.readSession(['__Host-session=token']))
 expectType<SessionSecurityScheme>(app.sessionSecurityScheme)
 expectType<'apiKey'>(app.sessionSecurityScheme.type)
 expectType<'cookie'>(app.sessionSecurityScheme.in)
 expectType<string>(app.sessionSecurityScheme.name)
 expectError(app.sessionSecurityScheme = { type: 'apiKey', in: 'cookie', name: 'x' })
+// Frozen at runtime, read-only in the types.
+expectError(app.sessionSecurityScheme.name = 'x')
 expectType<'fastify-dbbasic-sessions:session'>(diagnosticsChannelName)
 declare const event: SessionEvent
 if (event.event === 'no-session') {
@@ -135,6 +139,9 @@ if (event.event === 'no-session') {
   expectType<string | undefined>(event.route)
 }
 if (event.event === 'renewed') expectType<number>(event.secretIndex)
+if (event.event === 're-signed') expectType<'older secret' | 'cookie name' | 'login time'>(event.reason)
+// @ts-expect-error a renewal has no reason
+if (event.event === 'renewed') console.log(event.reason)
 
 // exactOptionalPropertyTypes is on for this file (package.json "tsd"): undefined
 // still means "the default", so options read from the environment compile.
