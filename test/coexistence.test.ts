@@ -1,5 +1,6 @@
 // This plugin beside the store-backed session plugins, each under its own request
 // property, so an app can move to it gradually.
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance, type FastifyRequest, type LightMyRequestResponse } from 'fastify'
@@ -10,6 +11,7 @@ import sessions from '../lib/index.js'
 // Aliased: inside `declare module 'fastify'` a bare `Session` is @fastify/session's.
 import type { Session as DbbasicSession } from '../types/index.js'
 import { SECRET, T0 } from './helpers.js'
+import { root } from './paths.js'
 
 // The app's side of a renamed property (the README shows the same declaration).
 declare module 'fastify' {
@@ -145,4 +147,26 @@ t.test("a name Fastify's request already has is refused the same way, never over
     code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION',
     message: /sessionName "requireUserId" is the name of the request method this plugin adds; choose another, e.g. sessionName: 'auth'/
   }, "the plugin's own request method")
+})
+
+t.test('in the other order, with this plugin first under "session", the other plugin is the one that fails, and takes the process down', async (t) => {
+  // Our check cannot see a later plugin: theirs throws Fastify's own error from inside
+  // its register, uncaught, so this runs in a child process.
+  const later = {
+    '@fastify/secure-session': "await app.register((await import('@fastify/secure-session')).default, { key: Buffer.alloc(32, 1) })",
+    '@fastify/session': "await app.register((await import('@fastify/cookie')).default); await app.register((await import('@fastify/session')).default, { secret: 'x'.repeat(32) })"
+  }
+  for (const [name, register] of Object.entries(later)) {
+    const script = `
+      const app = (await import('fastify')).default()
+      await app.register((await import(${JSON.stringify(new URL('../lib/index.js', import.meta.url).href)})).default, { secret: ${JSON.stringify(SECRET)} })
+      ${register}
+      await app.ready()
+      console.log('ready')`
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '' } })
+    t.equal(child.status, 1, `${name}: the process exits`)
+    t.match(child.stderr, /code: 'FST_ERR_DEC_ALREADY_PRESENT'/, name)
+    t.match(child.stderr, "The decorator 'session' has already been added", name)
+    t.notMatch(child.stdout, 'ready', name)
+  }
 })
