@@ -264,7 +264,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
 
   fastify.decorate('readSession', async function readSession (cookieHeader: string | null | undefined): Promise<Session> {
     if (typeof cookieHeader !== 'string' && cookieHeader != null) {
-      throw new TypeError(`fastify-dbbasic-sessions: readSession takes the Cookie header as a string (or undefined); got ${typeof cookieHeader === 'object' ? 'an object' : `a ${typeof cookieHeader}`}`)
+      throw new TypeError(`fastify-dbbasic-sessions: readSession takes the Cookie header as a string (undefined or null when there is none); got ${typeof cookieHeader === 'object' ? 'an object' : `a ${typeof cookieHeader}`}`)
     }
     const found = find(cookieHeader ?? undefined)
     if (typeof found === 'string') return noSession(null, found)

@@ -139,7 +139,7 @@ t.test('no header (undefined or null) is no session; any other non-string is a T
   for (const value of wrong) {
     await t.rejects(app.readSession(value as string), {
       name: 'TypeError',
-      message: /^fastify-dbbasic-sessions: readSession takes the Cookie header as a string \(or undefined\); got an? (number|object|boolean)$/
+      message: /^fastify-dbbasic-sessions: readSession takes the Cookie header as a string \(undefined or null when there is none\); got an? (number|object|boolean)$/
     }, String(value))
   }
 })
