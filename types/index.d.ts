@@ -152,6 +152,75 @@ export interface FastifyDbbasicSessionsOptions {
   now?: (() => number) | undefined
 }
 
+/**
+ * One revocation as a store keeps it. `until` (Unix seconds) is when no token it covers
+ * can still be valid: after it the revocation is dropped everywhere.
+ * - `session`: the session with this id (`request.session.sessionId`) is refused, every
+ *   copy and every renewal of it.
+ * - `user`: every session of this user whose login time is before `after` (Unix
+ *   milliseconds) is refused, whatever made it.
+ */
+export type Revocation =
+  | { kind: 'session', id: string, until: number }
+  | { kind: 'user', id: string, after: number, until: number }
+
+/** What a store's `since` returns. */
+export interface RevocationBatch {
+  /** Revocations added since the cursor; some may be given again (the plugin ignores repeats). */
+  revocations: Revocation[]
+  /** Opaque position to pass to the next `since` call. */
+  cursor: string
+}
+
+/**
+ * Where revocations are shared between processes. The plugin never calls it on the
+ * request path: each process keeps the live revocations in memory and calls `since`
+ * in the background, at least every `staleness / 2` seconds.
+ */
+export interface RevocationStore {
+  /** Stores one revocation durably. Resolves once stored; rejects when it could not be. */
+  add (revocation: Revocation): Promise<void>
+  /**
+   * The revocations added after `cursor`, or with `cursor` null every revocation whose
+   * `until` is after `nowSeconds`, with the cursor for the next call. Rejects when the
+   * store cannot be read.
+   */
+  since (cursor: string | null, nowSeconds: number): Promise<RevocationBatch>
+  /** Deletes revocations whose `until` is before `nowSeconds`. Optional. */
+  prune? (nowSeconds: number): Promise<void>
+  /**
+   * Push, where the store has it (PostgreSQL LISTEN/NOTIFY, Redis pub/sub): calls
+   * `onChange` soon after any process adds a revocation; resolves to a function that
+   * stops it. Optional: polling is the bound that always holds.
+   */
+  subscribe? (onChange: () => void): Promise<() => Promise<void>>
+}
+
+/** Options of the built-in revocation (off unless given). */
+export interface RevocationOptions {
+  /** Where revocations are shared: `memoryStore()`, `postgresStore(pool)`, `redisStore(client)` or your own. */
+  store: RevocationStore
+  /**
+   * The longest, in seconds, a revocation made on one process takes to be enforced by
+   * every other process: an integer from 1 to 60. The process that revokes enforces it at once.
+   * @default 2
+   */
+  staleness?: number | undefined
+  /**
+   * What the plugin does once it has not been able to read the store for longer than
+   * `staleness`: `'accept'` keeps verifying sessions against the revocations it knows
+   * (a store nobody can reach cannot take new revocations either: each write fails
+   * loudly), `'refuse'` treats every session as signed out until the store answers.
+   * @default 'accept'
+   */
+  onStale?: 'accept' | 'refuse' | undefined
+  /**
+   * Milliseconds a store call may take before it counts as failed.
+   * @default 5000
+   */
+  timeout?: number | undefined
+}
+
 /** What `validate` is asked about: a correctly signed, unexpired session. */
 export interface ValidatedSession {
   /** The user id the token carries. */
