@@ -133,7 +133,7 @@ export function makeReplySide (ctx: Context): ReplySide {
     state.explicit = true
     state.pending = null
     warnPlainHttp(this.request, cookie.secure)
-    setSession(this.request, { userId: id, issuedAt: issue.iat ?? null, expiresAt: issue.expires, sessionId })
+    setSession(this.request, { userId: id, issuedAt: Math.floor(loginMs / 1000), expiresAt: issue.expires, sessionId })
     if (sessionChannel.hasSubscribers) publish({ event: 'created', userId: id, expiresAt: issue.expires, route: routeOf(this.request), request: this.request })
     return token
   }
