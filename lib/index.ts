@@ -286,3 +286,5 @@ export const fastifyDbbasicSessions: typeof Contract.fastifyDbbasicSessions = fp
 export default fastifyDbbasicSessions
 export { createSession, getSession, destroySession } from './standalone.js'
 export { optionsSchema, diagnosticsChannelName }
+export { postgresStore } from './revocation/postgres.js'
+export { redisStore } from './revocation/redis.js'
