@@ -9,6 +9,8 @@ import { InvalidOptionError } from '../errors.js'
 import { shown } from '../options.js'
 
 const PREFIX = /^[\x21-\x7e]{1,100}$/
+/** ioredis's states once a connection is lost, until the next attempt. */
+const DOWN = new Set(['reconnecting', 'close', 'end'])
 
 const ADD = `local seq = redis.call('INCR', KEYS[1])
 local member = seq .. ' ' .. ARGV[1]
@@ -67,10 +69,10 @@ export function redisStore (client: Contract.RedisClient, options: Contract.Redi
   const prefix = checkOptions(client, options)
   const [seq, log, expiry, channel] = ['seq', 'log', 'expiry', 'changes'].map((name) => prefix + name) as [string, string, string, string]
   // ioredis queues a command while disconnected and sends it on reconnection: refused
-  // here instead, so that a write the plugin reports as failed does not land later.
-  // 'wait' is a lazyConnect client's state before its first command, which connects it.
+  // here once the connection is known lost, so a write the plugin reported as failed
+  // does not wait in that queue. (A first connection, or an attempt under way, is let through.)
   const connected = (): void => {
-    if (client.status !== 'ready' && client.status !== 'wait') throw new Error(`redisStore: Redis is not connected (ioredis status ${client.status})`)
+    if (DOWN.has(client.status)) throw new Error(`redisStore: Redis is not connected (ioredis status ${client.status})`)
   }
   return {
     async add (revocation) {
