@@ -4,6 +4,7 @@ import pg from 'pg'
 import { postgresStore } from '../lib/index.js'
 import type { PostgresPool, PostgresPoolClient, Revocation } from '../types/index.js'
 import { startPostgres } from './servers/postgres.js'
+import { faultRounds, readWhileWriting, subscribe } from './servers/store-checks.js'
 import { within, waitFor } from './servers/wait.js'
 
 const server = await startPostgres(t)
@@ -90,22 +91,7 @@ t.test('concurrent writers from several pools: a reader polling meanwhile misses
   const table = fresh()
   const reader = postgresStore(newPool(t), { table })
   const writers = [newPool(t), newPool(t), newPool(t)].map((pool) => postgresStore(pool, { table }))
-  let cursor = (await reader.since(null, NOW)).cursor
-  const seen = new Set<string>()
-  const writing = { on: true }
-  const polling = (async () => {
-    for (let i = 0; i < 10_000 && writing.on; i++) {
-      const batch = await reader.since(cursor, NOW)
-      for (const r of batch.revocations) seen.add(r.id)
-      cursor = batch.cursor
-    }
-  })()
-  await Promise.all(writers.map(async (store, w) => {
-    for (let i = 0; i < 100; i++) await store.add({ kind: 'session', id: `w${w}-${i}`, until: NOW + 60 })
-  }))
-  writing.on = false
-  await polling
-  for (const r of (await reader.since(cursor, NOW)).revocations) seen.add(r.id)
+  const seen = await readWhileWriting(reader, writers, NOW, 100)
   t.equal(seen.size, 300, 'every one of the 300 revocations was read')
 })
 
@@ -137,7 +123,7 @@ t.test('subscribe: a change from another pool is pushed; stop gives the connecti
   const writer = postgresStore(newPool(t), { table })
   await writer.since(null, NOW)
   let changes = 0
-  const stop = await (listener.subscribe as NonNullable<typeof listener.subscribe>)(() => { changes++ })
+  const stop = await subscribe(listener, () => { changes++ })
   t.equal(pool.totalCount, 1, 'one connection held for LISTEN')
   await writer.add(session)
   await waitFor(() => changes === 1, 5000, 'the NOTIFY')
@@ -145,7 +131,7 @@ t.test('subscribe: a change from another pool is pushed; stop gives the connecti
   await waitFor(() => pool.totalCount === 0, 5000, 'the LISTEN connection to close')
   // A second listener hears the next change; the stopped one does not.
   let others = 0
-  const stopOther = await (writer.subscribe as NonNullable<typeof writer.subscribe>)(() => { others++ })
+  const stopOther = await subscribe(writer, () => { others++ })
   await writer.add(user)
   await waitFor(() => others === 1, 5000, 'the other listener')
   t.equal(changes, 1, 'nothing after stop')
@@ -157,27 +143,7 @@ t.test('the server goes down: add and since reject; back up, both work with the 
   const pool = newPool(t)
   const store = postgresStore(pool, { table })
   const writer = postgresStore(newPool(t), { table })
-  await store.add(session)
-  const stored = [session.id]
-  let changes = 0
-  const stop = await (store.subscribe as NonNullable<typeof store.subscribe>)(() => { changes++ })
-  for (const fault of ['kill', 'stop'] as const) {
-    await server[fault]()
-    await t.rejects(within(store.add(user), 10_000), 'add, ' + fault)
-    await t.rejects(within(store.since(null, NOW), 10_000), 'since, ' + fault)
-    await server.start()
-    const before = changes
-    const ids = new Set((await store.since(null, NOW)).revocations.map((r) => r.id))
-    t.ok(stored.every((id) => ids.has(id)), 'nothing stored before the fault is lost')
-    await store.add(user)
-    // Listening again, it says so (what was added meanwhile), then hears the next change.
-    await waitFor(() => changes > before, 10_000, 'the listener to come back')
-    const back = changes
-    await writer.add({ kind: 'session', id: 'after-' + fault, until: NOW + 60 })
-    await waitFor(() => changes > back, 5000, 'a NOTIFY after the restart')
-    stored.push(user.id, 'after-' + fault)
-  }
-  await stop()
+  await faultRounds(t, { server, store, writer, now: NOW, first: session, second: user })
 })
 
 t.test('the server is down when the store is first used and when subscribing: it keeps trying, and stops cleanly', async (t) => {
@@ -186,7 +152,7 @@ t.test('the server is down when the store is first used and when subscribing: it
   await server.kill()
   await t.rejects(within(store.since(null, NOW), 10_000), 'the table cannot be created yet')
   let changes = 0
-  const stop = await (store.subscribe as NonNullable<typeof store.subscribe>)(() => { changes++ })
+  const stop = await subscribe(store, () => { changes++ })
   await server.start()
   t.same((await store.since(null, NOW)).revocations, [], 'created once the server is back')
   await stop()
@@ -210,7 +176,7 @@ t.test('a connection that dies between checkout and LISTEN, and a stop while con
     }
   }
   let changes = 0
-  const stop = await (postgresStore(shim, { table }).subscribe as NonNullable<typeof writer.subscribe>)(() => { changes++ })
+  const stop = await subscribe(postgresStore(shim, { table }), () => { changes++ })
   await writer.since(null, NOW)
   await waitFor(async () => await listening(pool), 10_000, 'the retry to listen')
   await writer.add(session)

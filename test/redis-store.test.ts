@@ -2,8 +2,9 @@
 import t, { type Test } from 'tap'
 import { Redis, type RedisOptions } from 'ioredis'
 import { redisStore } from '../lib/index.js'
-import type { Revocation, RevocationStore } from '../types/index.js'
+import type { Revocation } from '../types/index.js'
 import { startRedis } from './servers/redis.js'
+import { faultRounds, readWhileWriting, subscribe } from './servers/store-checks.js'
 import { waitFor, within } from './servers/wait.js'
 
 const server = await startRedis(t)
@@ -20,9 +21,6 @@ function newClient (tt: Test, options: RedisOptions = {}): Redis {
   tt.teardown(() => { client.disconnect() })
   return client
 }
-const subscribe = async (store: RevocationStore, onChange: () => void): Promise<() => Promise<void>> =>
-  await (store.subscribe as NonNullable<RevocationStore['subscribe']>)(onChange)
-
 const session: Revocation = { kind: 'session', id: 'AZrHOpsAsid-of-a-device', until: NOW + 3600 }
 const user: Revocation = { kind: 'user', id: 'alice@example.com', after: NOW * 1000 + 123, until: NOW + 86400 }
 
@@ -66,22 +64,7 @@ t.test('concurrent writers on several connections: a reader polling meanwhile mi
   const prefix = fresh()
   const reader = redisStore(newClient(t), { prefix })
   const writers = [newClient(t), newClient(t), newClient(t)].map((client) => redisStore(client, { prefix }))
-  let cursor: string | null = null
-  const seen = new Set<string>()
-  const writing = { on: true }
-  const polling = (async () => {
-    for (let i = 0; i < 10_000 && writing.on; i++) {
-      const batch = await reader.since(cursor, NOW)
-      for (const r of batch.revocations) seen.add(r.id)
-      cursor = batch.cursor
-    }
-  })()
-  await Promise.all(writers.map(async (store, w) => {
-    await Promise.all(Array.from({ length: 100 }, async (_, i) => { await store.add({ kind: 'session', id: `w${w}-${i}`, until: NOW + 60 }) }))
-  }))
-  writing.on = false
-  await polling
-  for (const r of (await reader.since(cursor, NOW)).revocations) seen.add(r.id)
+  const seen = await readWhileWriting(reader, writers, NOW, 100, { concurrent: true })
   t.equal(seen.size, 300, 'every one of the 300 revocations was read')
 })
 
@@ -153,29 +136,17 @@ t.test('the server goes down: add, since and prune reject; back up, all work wit
   const client = newClient(t)
   const store = redisStore(client, { prefix })
   const writer = redisStore(newClient(t), { prefix })
-  await store.add(session)
-  const stored = [session.id]
-  let changes = 0
-  const stop = await subscribe(store, () => { changes++ })
-  for (const fault of ['kill', 'stop'] as const) {
-    await server[fault]()
-    await waitFor(() => client.status === 'reconnecting', 5000, 'the client to see the server gone')
-    await t.rejects(within(store.add(user), 2000), /Redis is not connected/, 'add, ' + fault)
-    await t.rejects(within(store.since(null, NOW), 2000), /Redis is not connected/, 'since, ' + fault)
-    await t.rejects(within(store.prune?.(NOW) as Promise<void>, 2000), /Redis is not connected/, 'prune, ' + fault)
-    const before = changes
-    await server.start()
-    await waitFor(() => client.status === 'ready', 5000, 'the client to reconnect')
-    const ids = new Set((await store.since(null, NOW)).revocations.map((r) => r.id))
-    t.ok(stored.every((id) => ids.has(id)), 'nothing stored before the fault is lost')
-    await store.add(user)
-    await waitFor(() => changes > before, 5000, 'the subscriber to come back')
-    const back = changes
-    await writer.add({ kind: 'session', id: 'after-' + fault, until: NOW + 60 })
-    await waitFor(() => changes > back, 5000, 'a message after the restart')
-    stored.push(user.id, 'after-' + fault)
-  }
-  await stop()
+  await faultRounds(t, {
+    server,
+    store,
+    writer,
+    now: NOW,
+    first: session,
+    second: user,
+    rejects: /Redis is not connected/,
+    down: async () => { await waitFor(() => client.status === 'reconnecting', 5000, 'the client to see the server gone') },
+    up: async () => { await waitFor(() => client.status === 'ready', 5000, 'the client to reconnect') }
+  })
 })
 
 t.test('subscribing while the server is down resolves, subscribes once it is back, and stops cleanly', async (t) => {
