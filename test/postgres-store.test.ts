@@ -69,6 +69,17 @@ t.test('the default table, created by several processes at once, with its indexe
   t.same(rows.map((r: { indexname: string }) => r.indexname), ['dbbasic_sessions_revocations_txid', 'dbbasic_sessions_revocations_until'])
 })
 
+t.test('a role that may not create in the schema uses a table made for it', async (t) => {
+  const admin = newPool(t)
+  const table = fresh()
+  await postgresStore(admin, { table }).since(null, NOW)
+  await admin.query(`CREATE ROLE app_${table} LOGIN; GRANT SELECT, INSERT, DELETE ON "${table}" TO app_${table}`)
+  const store = postgresStore(newPool(t, { user: `app_${table}` }), { table })
+  await store.add(session)
+  await store.prune?.(NOW)
+  t.same((await store.since(null, NOW)).revocations, [session])
+})
+
 t.test('a row that commits after a later one was read is still given', async (t) => {
   const pool = newPool(t)
   const table = fresh()

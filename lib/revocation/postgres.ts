@@ -93,9 +93,14 @@ SELECT pg_notify($5, '') FROM added`
 SELECT h.horizon::text AS horizon, r.kind, r.subject, r.after_ms::text AS after_ms, r.until_s::text AS until_s
 FROM h LEFT JOIN ${quoted} r ON r.until_s > $1${all ? '' : ' AND r.txid >= $2::xid8'}`
 
+  // Looked up first: a role without CREATE on the schema uses a table made for it.
+  const create = async (): Promise<void> => {
+    const { rows } = await pool.query('SELECT to_regclass($1) IS NOT NULL AS present', [quoted]) as { rows: Array<{ present: boolean }> }
+    if (!(rows[0] as { present: boolean }).present) await pool.query(createSql)
+  }
   let created: Promise<void> | null = null
   const ready = async (): Promise<void> => {
-    created ??= pool.query(createSql).then(() => {}, (error: unknown) => { created = null; throw error })
+    created ??= create().catch((error: unknown) => { created = null; throw error })
     await created
   }
   const read = async (cursor: string | null, nowSeconds: number): Promise<Contract.RevocationBatch> => {
