@@ -18,7 +18,7 @@ try {
   const shipped = files.map((f) => f.path).sort()
   console.log(`packed ${filename}: ${shipped.join(', ')}`)
   for (const path of shipped) {
-    if (!/^(dist\/[a-z]+\.js|types\/index\.d\.ts|package\.json|README\.md|LICENSE)$/.test(path)) {
+    if (!/^(dist\/(revocation\/)?[a-z]+\.js|types\/index\.d\.ts|package\.json|README\.md|LICENSE)$/.test(path)) {
       throw new Error(`unexpected file in the package: ${path}`)
     }
   }
@@ -41,9 +41,12 @@ try {
     console.log(KIND + ': ok')
   `
   writeFileSync(join(app, 'esm.mjs'), `import Fastify from 'fastify'
-import sessions, { createSession, getSession } from 'fastify-dbbasic-sessions'
+import sessions, { createSession, getSession, postgresStore, redisStore } from 'fastify-dbbasic-sessions'
 const KIND = 'import'
-${check}`)
+${check}
+// The stores load with neither pg nor ioredis installed: the package depends on neither.
+if (typeof postgresStore !== 'function' || typeof redisStore !== 'function') throw new Error('stores')
+`)
   writeFileSync(join(app, 'cjs.cjs'), `const Fastify = require('fastify')
 const { fastifyDbbasicSessions: sessions, createSession, getSession } = require('fastify-dbbasic-sessions')
 const KIND = 'require()'
