@@ -61,7 +61,7 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 
 const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async function (fastify, options) {
   const config = resolvePluginOptions(options)
-  const { keys, cookieName, cookie, policy, validate, now, trustedOrigins, legacy, sessionName } = config
+  const { keys, signers, cookieName, cookie, policy, validate, now, trustedOrigins, legacy, sessionName } = config
   if (sessionName === 'requireUserId') {
     throw new InvalidOptionError('sessionName "requireUserId" is the name of the request method this plugin adds; choose another, e.g. sessionName: \'auth\'')
   }
@@ -175,7 +175,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     }
     let header: string
     try {
-      header = serializeCookie(cookieName, makeToken(userId, reissue.expires, keys, reissue), reissue.persistent === false ? undefined : reissue.expires - Math.floor(seconds), cookie)
+      header = serializeCookie(cookieName, makeToken(userId, reissue.expires, signers[keyIndex], reissue), reissue.persistent === false ? undefined : reissue.expires - Math.floor(seconds), cookie)
     } catch (err) {
       // A user id near the size limit may not fit once iat is added: keep the
       // session the request carries rather than fail it.
@@ -186,12 +186,12 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
     warnPlainHttp(request, cookie.secure)
     if (reissue.renewed) request.log.debug({ expiresAt: reissue.expires }, 'fastify-dbbasic-sessions: session renewed')
-    if (keyIndex > 0) request.log.debug({ secretIndex: keyIndex }, 'fastify-dbbasic-sessions: re-signed with the newest secret')
+    if (policy.resign[keyIndex]) request.log.debug({ secretIndex: keyIndex }, 'fastify-dbbasic-sessions: re-signed with the newest secret')
     if (sessionChannel.hasSubscribers) {
       const route = routeOf(request)
       if (reissue.renewed) publish({ event: 'renewed', userId, expiresAt: reissue.expires, secretIndex: keyIndex, route, request })
       // Whatever else changed in the cookie besides its expiry; the first reason that applies.
-      const reason = keyIndex > 0 ? 'older secret' : state.legacy ? 'cookie name' : reissue.pinned ? 'login time' : undefined
+      const reason = policy.resign[keyIndex] ? 'older secret' : state.legacy ? 'cookie name' : reissue.pinned ? 'login time' : undefined
       if (reason !== undefined) publish({ event: 're-signed', reason, userId, expiresAt: reissue.expires, secretIndex: keyIndex, route, request })
     }
   }

@@ -10,6 +10,8 @@ export interface Policy {
   clockTolerance: number
   /** Tokens carry `iat` (any of rolling, absoluteTtl, validate is set). */
   withIat: boolean
+  /** Per key (by keyIndex): a token it verified is re-signed with the current secret. */
+  resign: readonly boolean[]
 }
 
 /** A token to write: its expiry and the fields it carries besides the user id. */
@@ -83,7 +85,7 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, rei
   // Under absoluteTtl a token without iat gets the login time assumed above written
   // into it, so the cap counts from here on instead of being assumed afresh each time.
   const pin = token.iat === null && policy.absoluteTtl !== undefined
-  const next = !lapsed && (reissue || renewed || pin || token.keyIndex > 0)
+  const next = !lapsed && (reissue || renewed || pin || policy.resign[token.keyIndex])
     ? {
         expires,
         iat: policy.withIat ? iat : undefined,
