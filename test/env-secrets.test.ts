@@ -2,9 +2,8 @@
 // the first signs, the others are previous), SECRET_KEYS_NEXT (next secrets), or
 // SECRET_KEY (one secret, used whole, as dbbasic-sessions reads it).
 import t from 'tap'
-import Fastify from 'fastify'
-import sessions, { createSession, getSession } from '../lib/index.js'
-import { NONE, T0, buildApp, visit } from './helpers.js'
+import { createSession, getSession } from '../lib/index.js'
+import { NONE, T0, buildApp, registerError, visit } from './helpers.js'
 import { alternate, signerOf } from './mixed-fleet.js'
 
 const OLD = 'old-secret-0123456789abcdef0123456789abcdef'
@@ -28,19 +27,6 @@ function environment (variables: Variables): void {
     if (value === undefined) delete process.env[name]
     else process.env[name] = value
   }
-}
-
-async function registerError (): Promise<Error & { code?: string }> {
-  const app = Fastify()
-  try {
-    await app.register(sessions, { now })
-    await app.ready()
-  } catch (err) {
-    return err as Error & { code?: string }
-  } finally {
-    await app.close()
-  }
-  throw new Error('registered')
 }
 
 const fromEnvironment = async (): ReturnType<typeof buildApp> => buildApp({ secret: undefined, ttl: 3600 })
@@ -122,7 +108,7 @@ const refusals: Array<[string, Variables, string]> = [
 for (const [what, variables, message] of refusals) {
   t.test(`refused at register and by the standalone API: ${what}`, async (t) => {
     environment(variables)
-    const err = await registerError()
+    const err = await registerError({ now })
     t.equal(err.code, 'FST_DBBASIC_SESSIONS_INVALID_OPTION')
     t.equal(err.message, `fastify-dbbasic-sessions: ${message}`)
     for (const s of [...ALL, SHORT, WEAK]) t.notOk(err.message.includes(s), 'no secret in the message')

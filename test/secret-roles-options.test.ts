@@ -1,9 +1,8 @@
 // The secret option's shapes and their rules: every secret strong, none given twice,
 // messages that name the option and never show a secret.
 import t from 'tap'
-import Fastify from 'fastify'
-import sessions, { createSession, getSession } from '../lib/index.js'
-import { NONE, T0, buildApp, visit } from './helpers.js'
+import { createSession, getSession } from '../lib/index.js'
+import { NONE, T0, buildApp, registerError, visit } from './helpers.js'
 
 const A = 'a-secret-0123456789abcdef0123456789abcdefgh'
 const B = 'b-secret-0123456789abcdef0123456789abcdefgh'
@@ -11,19 +10,6 @@ const C = 'c-secret-0123456789abcdef0123456789abcdefgh'
 const MAKE_ONE = 'make one with: node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
 const SHORT = 'short-secret-xyz'
 const WEAK = 'ab'.repeat(20)
-
-async function registerError (secret: unknown): Promise<Error & { code?: string }> {
-  const app = Fastify()
-  try {
-    await app.register(sessions, { secret } as never)
-    await app.ready()
-  } catch (err) {
-    return err as Error & { code?: string }
-  } finally {
-    await app.close()
-  }
-  throw new Error('registered')
-}
 
 const refusals: Array<[string, unknown, string]> = [
   ['no current', { next: [A] }, 'secret needs current: the secret that signs, a string of at least 32 bytes'],
@@ -49,7 +35,7 @@ const refusals: Array<[string, unknown, string]> = [
 
 for (const [what, secret, message] of refusals) {
   t.test(`refused at register and by the standalone API: ${what}`, async (t) => {
-    const err = await registerError(secret)
+    const err = await registerError({ secret })
     t.equal(err.code, 'FST_DBBASIC_SESSIONS_INVALID_OPTION')
     t.equal(err.message, `fastify-dbbasic-sessions: ${message}`)
     for (const s of [A, B, C, SHORT, WEAK]) t.notOk(err.message.includes(s), 'no secret in the message')
@@ -70,7 +56,7 @@ t.test('empty roles are none, and the roles are own properties only: a polluted 
   t.equal(getSession(forged, { secret: { current: A }, now: () => T0 }), null, 'the standalone API')
   t.equal(getSession(forged, { secret: { current: A }, now: () => T0 }), null, 'the standalone API, checked before')
   proto.current = C
-  t.equal((await registerError({ next: [B] })).message, 'fastify-dbbasic-sessions: secret needs current: the secret that signs, a string of at least 32 bytes')
+  t.equal((await registerError({ secret: { next: [B] } })).message, 'fastify-dbbasic-sessions: secret needs current: the secret that signs, a string of at least 32 bytes')
   t.throws(() => getSession(forged, { secret: { next: [B] } as never }), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION' })
 })
 
