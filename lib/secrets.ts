@@ -93,8 +93,9 @@ type Variable = typeof VARIABLES[number]
 
 /** An own property of process.env only (an inherited one cannot supply a secret); empty is unset. */
 function variable (name: Variable): string | undefined {
-  const value = Object.hasOwn(process.env, name) ? process.env[name] : undefined
-  return value === '' ? undefined : value
+  // One read for an unset variable (the common case for two of the three), on every standalone call.
+  const value = process.env[name]
+  return value === undefined || value === '' || !Object.hasOwn(process.env, name) ? undefined : value
 }
 
 /**
@@ -155,13 +156,14 @@ export function secretsKey (secret: unknown): readonly unknown[] | undefined {
   if (typeof secret === 'string') return [secret]
   if (Array.isArray(secret)) return [...secret]
   if (typeof secret !== 'object' || secret === null) return undefined
-  const own = secret as Record<string, unknown>
-  const names = Object.keys(own)
+  // Own enumerable properties, as the full check reads them.
+  const names = Object.keys(secret)
   if (!names.every((n) => ROLE_NAMES.has(n))) return undefined
-  const next = Object.hasOwn(own, 'next') ? own.next : undefined
-  const previous = Object.hasOwn(own, 'previous') ? own.previous : undefined
+  const read = (name: string): unknown => names.includes(name) ? (secret as Record<string, unknown>)[name] : undefined
+  const next = read('next')
+  const previous = read('previous')
   if (!Array.isArray(next ?? []) || !Array.isArray(previous ?? [])) return undefined
-  return [ROLES, Object.hasOwn(own, 'current') ? own.current : undefined, NEXT, ...list(next), PREVIOUS, ...list(previous)]
+  return [ROLES, read('current'), NEXT, ...list(next), PREVIOUS, ...list(previous)]
 }
 
 /** Whether `secret` decides the same keys as `known` (a secretsKey list); allocating only for a role object. */
