@@ -29,7 +29,8 @@ function environment (variables: Variables): void {
   }
 }
 
-const fromEnvironment = async (): ReturnType<typeof buildApp> => buildApp({ secret: undefined, ttl: 3600 })
+// Tokens of the standalone API carry no login time: they count as made with this ttl.
+const fromEnvironment = async (): ReturnType<typeof buildApp> => buildApp({ secret: undefined, ttl: 3600, externalTtl: 3600 })
 const login = async (app: Awaited<ReturnType<typeof buildApp>>, user: string): Promise<string> =>
   (await app.inject({ method: 'POST', url: `/login?user=${user}` })).json().token
 
@@ -41,7 +42,7 @@ t.test('SECRET_KEYS: the first signs, the others verify and are re-signed, as th
     t.equal(signerOf(await login(app, 'e'), ALL, now), 1, `signed with the first (${JSON.stringify(value.replace(/[a-z0-9-]{40,}/g, 'S'))})`)
     const seen = await visit(app, createSession('o', { secret: OLD, ttl: 3600, now }))
     t.equal(seen.session.userId, 'o')
-    t.equal(seen.cookie!.value, createSession('o', { secret: NEW, ttl: 3600, now }), 'an old cookie re-signed with the first')
+    t.equal(signerOf(seen.cookie!.value, ALL, now), 1, 'an old cookie re-signed with the first')
     t.equal(signerOf(createSession('s', { now }), ALL, now), 1, 'the standalone API reads it too')
     t.equal(getSession(createSession('s', { secret: OLD, now }), { now }), 's')
   }

@@ -156,7 +156,7 @@ if (event.event === 'no-session') {
   expectType<string | undefined>(event.route)
 }
 if (event.event === 'renewed') expectType<number>(event.secretIndex)
-if (event.event === 're-signed') expectType<'older secret' | 'cookie name' | 'login time'>(event.reason)
+if (event.event === 're-signed') expectType<'older secret' | 'cookie name'>(event.reason)
 // @ts-expect-error a renewal has no reason
 if (event.event === 'renewed') console.log(event.reason)
 
