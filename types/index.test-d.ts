@@ -14,7 +14,8 @@ import fastifyDbbasicSessions, {
   postgresStore,
   redisStore,
   type FastifyDbbasicSessionsOptions,
-  type RevocationStore,
+  type Secret,
+  type SecretRoles,
   type Session,
   type SessionEvent,
   type SessionSecurityScheme,
@@ -50,6 +51,21 @@ app.register(fastifyDbbasicSessions, {
 app.register(fastifyDbbasicSessions, { validate: () => true, cacheSize: 0 })
 const fromEnv: string[] = (process.env.SECRETS ?? '').split(',')
 expectAssignable<FastifyDbbasicSessionsOptions>({ secret: fromEnv })
+
+// Secrets by role: current is required, next and previous are lists of strings.
+app.register(fastifyDbbasicSessions, { secret: { current: 'new'.repeat(11), next: ['n2'.repeat(16)], previous: ['old'.repeat(11)] } })
+app.register(fastifyDbbasicSessions, { secret: { current: 'new'.repeat(11) } })
+const roles: SecretRoles = { current: 'a', next: fromEnv, previous: undefined }
+expectAssignable<Secret>(roles)
+expectAssignable<FastifyDbbasicSessionsOptions>({ secret: { current: 'a', next: [] as readonly string[] } })
+expectType<string | null>(getSession('t', { secret: { current: 'a', previous: ['b'] } }))
+expectType<string>(createSession('a', { secret: { current: 'a', next: ['b'] } }))
+expectError(app.register(fastifyDbbasicSessions, { secret: { next: ['n'] } }))
+expectError(app.register(fastifyDbbasicSessions, { secret: { current: 'a', next: 'n' } }))
+expectError(app.register(fastifyDbbasicSessions, { secret: { current: 'a', previous: [1] } }))
+expectError(app.register(fastifyDbbasicSessions, { secret: { current: ['a'] } }))
+expectNotAssignable<Secret>({ current: 'a', nxt: ['n'] })
+expectError(getSession('t', { secret: { previous: ['b'] } }))
 
 // Options that must not compile.
 expectError(app.register(fastifyDbbasicSessions, { ttl: '3600' }))
