@@ -58,7 +58,10 @@ const pause = async (ms: number): Promise<void> => { await new Promise((resolve)
 
 export function demoScenarios (t: Test, launch: Launch): void {
   let engine: Engine
-  t.before(async () => { engine = await launch(t) })
+  t.before(async () => {
+    engine = await launch(t)
+    t.comment(`${engine.name}: ${engine.version}`)
+  })
 
   t.test('register, see the session times, stay signed in, call /me, sign out, sign in again', async (t) => {
     const demo = await openDemo(t)
