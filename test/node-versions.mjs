@@ -56,7 +56,7 @@ for (const major of versions) {
 }
 for (const name of runtimes) {
   const bin = install(name, others[name], name)
-  const version = `${name === 'bun' ? 'Bun' : 'Deno'} ${execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim().split('\n')[0].replace(/^deno /, '')}`
+  const version = `${name === 'bun' ? 'Bun' : 'Deno'} ${/\d+\.\d+\.\d+/.exec(execFileSync(bin, ['--version'], { encoding: 'utf8' }))?.[0]}`
   step(`${version}: runtime smoke test`, bin, name === 'deno' ? ['run', '-A', smoke] : [smoke])
 }
 
