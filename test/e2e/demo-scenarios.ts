@@ -162,14 +162,15 @@ export function demoScenarios (t: Test, launch: Launch): void {
     const idleFrom = Date.now()
     const live = (expires: number): boolean => expires === -1 || (expires + (Number.isInteger(expires) ? 1 : 0)) * 1000 > Date.now()
     let cookie = await sessionCookie(tab)
+    const due = (cookie?.expires ?? 0) - idleFrom / 1000
+    // The expiry the browser keeps (to the second), not how fast the driver polls under load.
+    t.ok(cookie !== undefined && due > 0 && due <= ttl + 1, `idle from now, the browser's cookie expires in ${due.toFixed(1)} s: the ttl of the last visit`)
     while (cookie !== undefined && live(cookie.expires)) {
-      if (Date.now() - idleFrom > (ttl + 2) * 1000) throw new Error('the browser kept the cookie past its Max-Age')
+      if (Date.now() - idleFrom > (ttl + 5) * 1000) throw new Error('the browser kept the cookie past its Max-Age')
       await pause(100)
       cookie = await sessionCookie(tab)
     }
-    const dropped = (Date.now() - idleFrom) / 1000
-    // Browsers keep a cookie's expiry to the second.
-    t.ok(dropped <= ttl + 1, `idle, the cookie expired in the browser after ${dropped.toFixed(1)} s (the driver ${cookie === undefined ? 'no longer lists it' : 'still lists it, expired'})`)
+    t.comment(`${engine.name}: idle, the cookie expired after ${((Date.now() - idleFrom) / 1000).toFixed(1)} s (the driver ${cookie === undefined ? 'no longer lists it' : 'still lists it, expired'})`)
     const mark = demo.seen.length
     t.equal(await who(tab, demo), 'signed out', 'and the next visit is signed out')
     t.equal(demo.seen[mark]?.sentSession, false, 'the browser did not send the expired cookie')
