@@ -197,14 +197,16 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   }
 
   fastify.addHook('onSend', function writeSession (request, reply, payload, done) {
+    // Both are undefined on Fastify's fallback 404 path (an HTTP/2 :method its router
+    // does not know), whose request and reply no plugin decorated.
     const state = (reply as StatefulReply)[kState]
-    if (state !== null) {
+    if (state != null) {
       // A login or logout response is never stored, whatever the route asked for.
       if (state.explicit) reply.header('cache-control', 'no-store')
       else if (state.pending !== null) renew(request, reply, state)
     }
     const session = (request as SessionRequest)[sessionName]
-    if (session !== null && session.userId !== null && sharedCacheable(reply.getHeader('cache-control'), reply.getHeader('expires'))) {
+    if (session != null && session.userId !== null && sharedCacheable(reply.getHeader('cache-control'), reply.getHeader('expires'))) {
       // The body may depend on who asked: a shared cache must key it by the cookie.
       varyOnCookie(reply)
     }
