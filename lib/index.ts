@@ -77,7 +77,10 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   type SessionRequest = FastifyRequest & Record<string, Session | null>
 
   function noSession (request: FastifyRequest | null, reason: Reason): Session {
-    ;(request?.log ?? fastify.log).debug({ reason }, NO_SESSION)
+    // Anonymous requests (health checks, assets) are most of them: only a cookie that failed is worth a debug line.
+    const log = request?.log ?? fastify.log
+    if (reason === 'no cookie') log.trace({ reason }, NO_SESSION)
+    else log.debug({ reason }, NO_SESSION)
     if (sessionChannel.hasSubscribers) publish({ event: 'no-session', reason, route: routeOf(request), request })
     return none()
   }
@@ -120,14 +123,15 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
 
   function settle (request: FastifyRequest, reply: FastifyReply, found: Found, verdict: unknown): void {
     if (verdictOf(verdict, request)) accept(request, reply, found)
-    else (request as SessionRequest)[sessionName] = noSession(request, 'revoked')
+    else noSession(request, 'revoked')
   }
 
   fastify.addHook('onRequest', function readSession (request, reply, done) {
+    // An empty session until one is accepted, so that an error handler never sees null.
+    ;(request as SessionRequest)[sessionName] = none()
     if (trustedOrigins !== null) {
       const refusal = crossOriginRefusal(request.method, request.headers, trustedOrigins)
       if (refusal !== undefined && !optedOut(request)) {
-        ;(request as SessionRequest)[sessionName] = none()
         request.log.info({ reason: refusal }, 'fastify-dbbasic-sessions: cross-origin request refused')
         if (sessionChannel.hasSubscribers) publish({ event: 'cross-origin-refused', reason: refusal, route: routeOf(request), request })
         done(new CrossOriginError())
@@ -136,7 +140,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     }
     const found = find(request.headers.cookie)
     if (typeof found === 'string') {
-      ;(request as SessionRequest)[sessionName] = noSession(request, found)
+      noSession(request, found)
       done()
       return
     }
