@@ -6,7 +6,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type * as Contract from '../types/index.js'
 import { loadSerializer, pick, readCookies, serializeCookie, sharedCacheable, varyOnCookie, writeCookies } from './cookie.js'
 import { crossOriginRefusal } from './csrf.js'
-import { diagnosticsChannelName, publish, routeOf, sessionChannel } from './diagnostics.js'
+import { diagnosticsChannelName, publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { CrossOriginError, InvalidOptionError, ReplySentError, UnauthorizedError } from './errors.js'
 import { assess, loginTime, loginTimes, type Decision, type Reissue, type Refusal } from './lifecycle.js'
 import { checkReplyOptions, clockSeconds, optionsSchema, resolvePluginOptions, shown } from './options.js'
@@ -81,7 +81,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     const log = request?.log ?? fastify.log
     if (reason === 'no cookie') log.trace({ reason }, NO_SESSION)
     else log.debug({ reason }, NO_SESSION)
-    if (sessionChannel.hasSubscribers) publish({ event: 'no-session', reason, route: routeOf(request), request })
+    if (sessionChannel.hasSubscribers) publish({ event: 'no-session', reason, ...(request === null ? { route: undefined, requestId: null, method: null } : sourceOf(request)) })
     return none()
   }
 
@@ -133,7 +133,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
       const refusal = crossOriginRefusal(request.method, request.headers, trustedOrigins)
       if (refusal !== undefined && !optedOut(request)) {
         request.log.info({ reason: refusal }, 'fastify-dbbasic-sessions: cross-origin request refused')
-        if (sessionChannel.hasSubscribers) publish({ event: 'cross-origin-refused', reason: refusal, route: routeOf(request), request })
+        if (sessionChannel.hasSubscribers) publish({ event: 'cross-origin-refused', reason: refusal, ...sourceOf(request) })
         done(new CrossOriginError())
         return
       }
@@ -174,7 +174,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
       // A shared cache could hand this Set-Cookie to everyone: the next response that
       // no shared cache may store carries it instead.
       request.log.debug('fastify-dbbasic-sessions: renewal deferred: the response may be stored by a shared cache')
-      if (sessionChannel.hasSubscribers) publish({ event: 'renewal-deferred', reason: 'shared cache', userId, route: routeOf(request), request })
+      if (sessionChannel.hasSubscribers) publish({ event: 'renewal-deferred', reason: 'shared cache', userId, ...sourceOf(request) })
       return
     }
     let header: string
@@ -192,11 +192,11 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     if (reissue.renewed) request.log.debug({ expiresAt: reissue.expires }, 'fastify-dbbasic-sessions: session renewed')
     if (keyIndex > 0) request.log.debug({ secretIndex: keyIndex }, 'fastify-dbbasic-sessions: re-signed with the newest secret')
     if (sessionChannel.hasSubscribers) {
-      const route = routeOf(request)
-      if (reissue.renewed) publish({ event: 'renewed', userId, expiresAt: reissue.expires, secretIndex: keyIndex, route, request })
+      const source = sourceOf(request)
+      if (reissue.renewed) publish({ event: 'renewed', userId, expiresAt: reissue.expires, secretIndex: keyIndex, ...source })
       // Whatever else changed in the cookie besides its expiry; the first reason that applies.
       const reason = keyIndex > 0 ? 'older secret' : state.legacy ? 'cookie name' : reissue.pinned ? 'login time' : undefined
-      if (reason !== undefined) publish({ event: 're-signed', reason, userId, expiresAt: reissue.expires, secretIndex: keyIndex, route, request })
+      if (reason !== undefined) publish({ event: 're-signed', reason, userId, expiresAt: reissue.expires, secretIndex: keyIndex, ...source })
     }
   }
 
@@ -243,7 +243,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     state.pending = null
     warnPlainHttp(this.request, cookie.secure)
     setSession(this.request, { userId: id, issuedAt: issue.iat ?? null, expiresAt: issue.expires })
-    if (sessionChannel.hasSubscribers) publish({ event: 'created', userId: id, expiresAt: issue.expires, route: routeOf(this.request), request: this.request })
+    if (sessionChannel.hasSubscribers) publish({ event: 'created', userId: id, expiresAt: issue.expires, ...sourceOf(this.request) })
     return token
   })
 
@@ -254,7 +254,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     state.explicit = true
     state.pending = null
     setSession(this.request, none())
-    if (sessionChannel.hasSubscribers) publish({ event: 'destroyed', route: routeOf(this.request), request: this.request })
+    if (sessionChannel.hasSubscribers) publish({ event: 'destroyed', ...sourceOf(this.request) })
     return this
   })
 

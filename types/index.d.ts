@@ -307,14 +307,27 @@ export type NoSessionReason =
 export declare const diagnosticsChannelName: 'fastify-dbbasic-sessions:session'
 
 /**
- * A message on the diagnostics channel. `route` is the matched route's URL pattern
- * (undefined when none matched, and from `readSession`); `request` is `null` from
- * `readSession`. Nothing is built unless the channel has a subscriber.
+ * Where an event happened, and never the request itself (its Cookie header holds the
+ * token): an event is safe to log whole.
+ */
+export interface SessionEventSource {
+  /** The matched route's URL pattern; undefined when none matched. */
+  route: string | undefined
+  /** Fastify's `request.id`, the id its log lines for the request carry. */
+  requestId: string
+  /** The request's method. */
+  method: string
+}
+
+/**
+ * A message on the diagnostics channel: plain data, safe to log whole (no request, no
+ * token, no secret). A `no-session` event from `readSession` has `requestId` and
+ * `method` null and `route` undefined. Nothing is built unless the channel has a subscriber.
  */
 export type SessionEvent =
-  | { event: 'no-session', reason: NoSessionReason, route: string | undefined, request: FastifyRequest | null }
-  | { event: 'renewed', userId: string, expiresAt: number, secretIndex: number, route: string | undefined, request: FastifyRequest }
-  | {
+  | { event: 'no-session', reason: NoSessionReason, route: string | undefined, requestId: string | null, method: string | null }
+  | ({ event: 'renewed', userId: string, expiresAt: number, secretIndex: number } & SessionEventSource)
+  | ({
     event: 're-signed'
     /**
      * Why the cookie was re-issued besides any renewal, the first that applies: signed
@@ -325,13 +338,11 @@ export type SessionEvent =
     userId: string
     expiresAt: number
     secretIndex: number
-    route: string | undefined
-    request: FastifyRequest
-  }
-  | { event: 'renewal-deferred', reason: 'shared cache', userId: string, route: string | undefined, request: FastifyRequest }
-  | { event: 'created', userId: string, expiresAt: number, route: string | undefined, request: FastifyRequest }
-  | { event: 'destroyed', route: string | undefined, request: FastifyRequest }
-  | { event: 'cross-origin-refused', reason: string, route: string | undefined, request: FastifyRequest }
+  } & SessionEventSource)
+  | ({ event: 'renewal-deferred', reason: 'shared cache', userId: string } & SessionEventSource)
+  | ({ event: 'created', userId: string, expiresAt: number } & SessionEventSource)
+  | ({ event: 'destroyed' } & SessionEventSource)
+  | ({ event: 'cross-origin-refused', reason: string } & SessionEventSource)
 
 /** The OpenAPI security scheme of the session cookie, for @fastify/swagger. */
 export interface SessionSecurityScheme {
