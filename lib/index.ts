@@ -4,7 +4,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type * as Contract from '../types/index.js'
-import { loadSerializer, pick, readCookies, serializeCookie, sharedCacheable, varyOnCookie, writeCookies } from './cookie.js'
+import { sharedCacheable, storable, varyOnCookie } from './caching.js'
+import { loadSerializer, pick, readCookies, serializeCookie, writeCookies } from './cookie.js'
 import { crossOriginRefusal } from './csrf.js'
 import { diagnosticsChannelName, publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { CrossOriginError, InvalidOptionError, ReplySentError, UnauthorizedError } from './errors.js'
@@ -170,7 +171,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
 
   function renew (request: FastifyRequest, reply: FastifyReply, state: ReplyState): void {
     const { userId, reissue, keyIndex, seconds } = state.pending as NonNullable<ReplyState['pending']>
-    if (sharedCacheable(reply.getHeader('cache-control'), reply.getHeader('expires'))) {
+    if (sharedCacheable(reply)) {
       // A shared cache could hand this Set-Cookie to everyone: the next response that
       // no shared cache may store carries it instead.
       request.log.debug('fastify-dbbasic-sessions: renewal deferred: the response may be stored by a shared cache')
@@ -210,8 +211,9 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
       else if (state.pending !== null) renew(request, reply, state)
     }
     const session = (request as SessionRequest)[sessionName]
-    if (session != null && session.userId !== null && sharedCacheable(reply.getHeader('cache-control'), reply.getHeader('expires'))) {
-      // The body may depend on who asked: a shared cache must key it by the cookie.
+    if (session != null && session.userId !== null && storable(reply)) {
+      // The body may depend on who asked: a cache, a CDN's or the browser's own, must key
+      // it by the cookie, or the next user of the browser may see it after a sign-out.
       varyOnCookie(reply)
     }
     done(null, payload)
