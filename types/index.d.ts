@@ -36,8 +36,10 @@ export interface CookieOptions {
 /** Options of the cross-origin protection. */
 export interface CsrfOptions {
   /**
-   * Origins (`scheme://host[:port]`, nothing after) whose unsafe requests pass, e.g.
-   * a front end on another host of yours.
+   * Origins (`scheme://host[:port]`, lower case, nothing after) whose unsafe requests
+   * pass, exactly as browsers send them: a front end on another host of yours
+   * (`https://app.example.com`), a browser extension (`chrome-extension://<id>`,
+   * `moz-extension://<uuid>`), a hybrid app's web view (`capacitor://localhost`).
    * @default []
    */
   trustedOrigins?: readonly string[] | undefined
