@@ -56,8 +56,49 @@ export interface LegacyCookieOptions {
   issuedBefore: number
 }
 
+/**
+ * The app's side of the types, augmented once for the whole program (as @fastify/jwt's
+ * `FastifyJWT` is). `sessionName` names the request property the plugin fills, to run
+ * beside @fastify/secure-session or @fastify/session, which declare `request.session`:
+ *
+ * ```ts
+ * declare module 'fastify-dbbasic-sessions' {
+ *   interface FastifyDbbasicSessionsTypes { sessionName: 'auth' }
+ * }
+ * ```
+ *
+ * Then `request.auth` is typed, `request.session` is not ours, and the plugin's
+ * `sessionName` option must be `'auth'`. Left empty, the property is `session`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface -- augmented by the app
+export interface FastifyDbbasicSessionsTypes {}
+
+/** The request property the plugin fills, as the app declared it in `FastifyDbbasicSessionsTypes` (`'session'` unless it did). */
+export type SessionName = FastifyDbbasicSessionsTypes extends { sessionName: infer N extends string } ? N : 'session'
+
+/** The `sessionName` option: optional while `'session'` is a declared name, required otherwise. */
+export type SessionNameOption = 'session' extends SessionName
+  ? {
+      /**
+       * The request property the plugin fills. Another name needs `FastifyDbbasicSessionsTypes`
+       * augmented to match (see `docs/typescript.md`), so that the types follow it.
+       * @default 'session'
+       */
+      sessionName?: SessionName | undefined
+    }
+  : {
+      /**
+       * The request property the plugin fills: the name declared in `FastifyDbbasicSessionsTypes`.
+       * @default 'session' (which the declared name replaces, hence required)
+       */
+      sessionName: SessionName
+    }
+
+/** The request properties the plugin fills: `session`, or the name the app declared. */
+export type SessionProperties = { [K in SessionName]: Session }
+
 /** Options of the plugin. Validated at register; a bad one makes `register`/`ready` reject. */
-export interface FastifyDbbasicSessionsOptions {
+export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
   /**
    * The signing secret: a string of at least 32 bytes, or a non-empty list of them
    * (the first signs, every one verifies, for rotation). Used as its UTF-8 bytes,
@@ -98,12 +139,6 @@ export interface FastifyDbbasicSessionsOptions {
    * @default true
    */
   csrf?: boolean | CsrfOptions | undefined
-  /**
-   * The request property the plugin fills (`request.session` by default). Rename it to
-   * run beside @fastify/secure-session or @fastify/session, which fill `session`.
-   * @default 'session'
-   */
-  sessionName?: string | undefined
   /** Attributes of the session cookie. */
   cookie?: CookieOptions | undefined
   /**
@@ -357,13 +392,12 @@ export interface SessionSecurityScheme {
 // Inside this block a bare `Session` would name the `Session` interface that
 // @fastify/session adds to 'fastify', hence import('./index.js').Session.
 declare module 'fastify' {
-  interface FastifyRequest {
-    /**
-     * The session read from the cookie by the plugin's onRequest hook (onRequest hooks
-     * added before the plugin run first). Renamed with the `sessionName` option; declare
-     * the renamed property yourself (see the README).
-     */
-    session: import('./index.js').Session
+  /**
+   * `request.session` (or the name declared in `FastifyDbbasicSessionsTypes`): the session
+   * read from the cookie by the plugin's onRequest hook, an empty one until then (null
+   * only in onRequest hooks added before the plugin).
+   */
+  interface FastifyRequest extends SessionProperties {
     /**
      * The signed-in user's id as a string, for routes that need one: throws the 401
      * `FST_DBBASIC_SESSIONS_UNAUTHORIZED` error (through Fastify's error handling) when
