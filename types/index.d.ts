@@ -70,7 +70,6 @@ export interface LegacyCookieOptions {
  * Then `request.auth` is typed, `request.session` is not ours, and the plugin's
  * `sessionName` option must be `'auth'`. Left empty, the property is `session`.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface -- augmented by the app
 export interface FastifyDbbasicSessionsTypes {}
 
 /** The request property the plugin fills, as the app declared it in `FastifyDbbasicSessionsTypes` (`'session'` unless it did). */
