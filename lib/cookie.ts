@@ -123,27 +123,3 @@ export function writeCookies (reply: FastifyReply, previous: readonly string[] |
   reply.removeHeader('set-cookie')
   if (others.length + headers.length > 0) reply.header('set-cookie', [...others, ...headers])
 }
-
-/**
- * Whether a shared cache (a CDN, a proxy) may store this response, from its
- * Cache-Control (`public`, `s-maxage`, or `max-age` without `private`/`no-store`) or,
- * without one, an `Expires` header.
- */
-export function sharedCacheable (cacheControl: unknown, expires: unknown): boolean {
-  if (cacheControl === undefined) return expires !== undefined
-  const cc = String(cacheControl).toLowerCase()
-  if (cc.includes('no-store') || /(^|[\s,])private\b/.test(cc)) return false
-  return /(^|[\s,])(public|s-maxage|max-age)\b/.test(cc)
-}
-
-/** Appends `Cookie` to the response's Vary, unless it is there already (or `*`). */
-export function varyOnCookie (reply: FastifyReply): void {
-  const vary = reply.getHeader('vary')
-  if (vary === undefined) {
-    reply.header('vary', 'Cookie')
-    return
-  }
-  const text = String(vary)
-  if (/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(text)) return
-  reply.header('vary', text + ', Cookie')
-}

@@ -24,3 +24,22 @@ export function crossOriginRefusal (method: string, headers: IncomingHttpHeaders
   if (scheme !== -1 && host !== undefined && origin.slice(scheme + 3).toLowerCase() === host.toLowerCase()) return undefined
   return 'Origin does not match Host'
 }
+
+/**
+ * `scheme://host[:port]` exactly as a browser sends it in Origin, of any scheme
+ * (`https://…`, `chrome-extension://<id>`, `capacitor://localhost`): lower case,
+ * canonical (no default port), nothing before the host or after it.
+ */
+export function isExactOrigin (text: string): boolean {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[a-z0-9.:[\]-]+$/.test(text)) return false
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return false
+  }
+  // http(s) have a tuple origin; other schemes an opaque one, spelled the same way
+  // here. A file: page sends "null", never an origin of its own.
+  if (url.protocol === 'file:') return false
+  return (url.origin === 'null' ? `${url.protocol}//${url.host}` : url.origin) === text
+}

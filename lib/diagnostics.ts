@@ -3,13 +3,13 @@
 // one property read.
 import { channel } from 'node:diagnostics_channel'
 import type { FastifyRequest } from 'fastify'
-import type { SessionEvent } from '../types/index.js'
+import type { SessionEvent, SessionEventSource } from '../types/index.js'
 
 export const diagnosticsChannelName = 'fastify-dbbasic-sessions:session'
 export const sessionChannel = channel(diagnosticsChannelName)
 
-/** The matched route's URL pattern, if any. */
-export const routeOf = (request: FastifyRequest | null): string | undefined => request?.routeOptions.url
+/** What an event says of its request: never the request itself, whose Cookie header holds the token. */
+export const sourceOf = (request: FastifyRequest): SessionEventSource => ({ route: request.routeOptions.url, requestId: request.id, method: request.method })
 
 export function publish (event: SessionEvent): void {
   sessionChannel.publish(event)

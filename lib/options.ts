@@ -5,6 +5,7 @@ import type {
   CookieOptions, CreateSessionOptions, CsrfOptions, FastifyDbbasicSessionsOptions, GetSessionOptions, LegacyCookieOptions,
   ReplyCreateSessionOptions, RevocationOptions, RevocationStore, Secret
 } from '../types/index.js'
+import { isExactOrigin } from './csrf.js'
 import { InvalidOptionError } from './errors.js'
 import type { Policy } from './lifecycle.js'
 import { MAKE_ONE, MIN_SECRET_BYTES, resolveSecrets } from './secrets.js'
@@ -328,12 +329,8 @@ function trustedOrigins (csrf: boolean | CsrfOptions | undefined): ReadonlySet<s
   if (csrf === false) return null
   const origins = typeof csrf === 'object' ? csrf.trustedOrigins ?? [] : []
   origins.forEach((origin, i) => {
-    let parsed: URL | undefined
-    try {
-      parsed = new URL(origin)
-    } catch {}
-    if (parsed === undefined || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
-      throw new InvalidOptionError(`csrf.trustedOrigins[${i}] must be an origin as a browser sends it: "https://host" or "http://host:port", lower case, nothing after the host; got ${shown(origin)}`)
+    if (!isExactOrigin(origin)) {
+      throw new InvalidOptionError(`csrf.trustedOrigins[${i}] must be an origin as a browser sends it: "scheme://host" or "scheme://host:port" (e.g. "https://app.example.com", "http://localhost:5173", "chrome-extension://<id>", "capacitor://localhost"), lower case, nothing after the host; got ${shown(origin)}`)
     }
   })
   return new Set(origins)

@@ -3,8 +3,9 @@
 import type { FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
 import type * as Contract from '../types/index.js'
 import type { Context } from './context.js'
-import { readCookies, serializeCookie, sharedCacheable, varyOnCookie, writeCookies } from './cookie.js'
-import { publish, routeOf, sessionChannel } from './diagnostics.js'
+import { sharedCacheable, storable, varyOnCookie } from './caching.js'
+import { readCookies, serializeCookie, writeCookies } from './cookie.js'
+import { publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { ReplySentError } from './errors.js'
 import { coverUntil, loginTimes } from './lifecycle.js'
 import { checkReplyOptions, clockSeconds } from './options.js'
@@ -38,11 +39,11 @@ export function makeReplySide (ctx: Context): ReplySide {
 
   function renew (request: FastifyRequest, reply: FastifyReply, state: ReplyState): void {
     const { userId, reissue, expiresAt, keyIndex, seconds } = state.pending as NonNullable<ReplyState['pending']>
-    if (sharedCacheable(reply.getHeader('cache-control'), reply.getHeader('expires'))) {
+    if (sharedCacheable(reply)) {
       // A shared cache could hand this Set-Cookie to everyone: the next response that
       // no shared cache may store carries it instead.
       request.log.debug('fastify-dbbasic-sessions: renewal deferred: the response may be stored by a shared cache')
-      if (sessionChannel.hasSubscribers) publish({ event: 'renewal-deferred', reason: 'shared cache', userId, route: routeOf(request), request })
+      if (sessionChannel.hasSubscribers) publish({ event: 'renewal-deferred', reason: 'shared cache', userId, ...sourceOf(request) })
       return
     }
     let header: string
@@ -60,11 +61,11 @@ export function makeReplySide (ctx: Context): ReplySide {
     if (reissue.extended) request.log.debug({ expiresAt }, 'fastify-dbbasic-sessions: session renewed')
     if (ctx.resigns(keyIndex)) request.log.debug({ secretIndex: keyIndex }, 'fastify-dbbasic-sessions: re-signed with the newest secret')
     if (sessionChannel.hasSubscribers) {
-      const route = routeOf(request)
-      if (reissue.extended) publish({ event: 'renewed', userId, expiresAt, secretIndex: keyIndex, route, request })
+      const source = sourceOf(request)
+      if (reissue.extended) publish({ event: 'renewed', userId, expiresAt, secretIndex: keyIndex, ...source })
       // Whatever else changed in the cookie besides its expiry; the first reason that applies.
       const reason = ctx.resigns(keyIndex) ? 'older secret' : state.legacy ? 'cookie name' : undefined
-      if (reason !== undefined) publish({ event: 're-signed', reason, userId, expiresAt, secretIndex: keyIndex, route, request })
+      if (reason !== undefined) publish({ event: 're-signed', reason, userId, expiresAt, secretIndex: keyIndex, ...source })
     }
   }
 
@@ -79,10 +80,13 @@ export function makeReplySide (ctx: Context): ReplySide {
     }
   }
 
-  /** The body may depend on who asked: a shared cache must key it by the cookie. */
+  /**
+   * The body may depend on who asked: any cache that may keep it (a CDN, the browser's
+   * own, for its back button after a sign-out) must key it by the cookie.
+   */
   function varyIfShared (request: FastifyRequest, reply: FastifyReply): void {
     const session = (request as SessionRequest)[sessionName]
-    if (session != null && session.userId !== null && sharedCacheable(reply.getHeader('cache-control'), reply.getHeader('expires'))) varyOnCookie(reply)
+    if (session != null && session.userId !== null && storable(reply)) varyOnCookie(reply)
   }
 
   const onSend: onSendHookHandler = function writeSession (request, reply, payload, done) {
@@ -134,7 +138,7 @@ export function makeReplySide (ctx: Context): ReplySide {
     state.pending = null
     warnPlainHttp(this.request, cookie.secure)
     setSession(this.request, { userId: id, issuedAt: Math.floor(loginMs / 1000), expiresAt: issue.expires, sessionId })
-    if (sessionChannel.hasSubscribers) publish({ event: 'created', userId: id, expiresAt: issue.expires, route: routeOf(this.request), request: this.request })
+    if (sessionChannel.hasSubscribers) publish({ event: 'created', userId: id, expiresAt: issue.expires, ...sourceOf(this.request) })
     return token
   }
 
@@ -152,7 +156,7 @@ export function makeReplySide (ctx: Context): ReplySide {
       setToken(this.request, null)
     }
     setSession(this.request, none())
-    if (sessionChannel.hasSubscribers) publish({ event: 'destroyed', route: routeOf(this.request), request: this.request })
+    if (sessionChannel.hasSubscribers) publish({ event: 'destroyed', ...sourceOf(this.request) })
     return this
   }
 

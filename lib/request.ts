@@ -5,7 +5,7 @@ import type * as Contract from '../types/index.js'
 import type { Context } from './context.js'
 import { pick, readCookies } from './cookie.js'
 import { crossOriginRefusal } from './csrf.js'
-import { publish, routeOf, sessionChannel } from './diagnostics.js'
+import { publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { CrossOriginError, InvalidOptionError } from './errors.js'
 import { assess, loginOf, type Decision } from './lifecycle.js'
 import { clockSeconds, shown } from './options.js'
@@ -33,8 +33,11 @@ export function makeRequestSide (ctx: Context): { onRequest: onRequestHookHandle
   const { verify, revocations } = ctx
 
   function noSession (request: FastifyRequest | null, reason: Reason): Contract.Session {
-    ;(request?.log ?? ctx.log).debug({ reason }, NO_SESSION)
-    if (sessionChannel.hasSubscribers) publish({ event: 'no-session', reason, route: routeOf(request), request })
+    // Anonymous requests (health checks, assets) are most of them: only a cookie that failed is worth a debug line.
+    const log = request?.log ?? ctx.log
+    if (reason === 'no cookie') log.trace({ reason }, NO_SESSION)
+    else log.debug({ reason }, NO_SESSION)
+    if (sessionChannel.hasSubscribers) publish({ event: 'no-session', reason, ...(request === null ? { route: undefined, requestId: null, method: null } : sourceOf(request)) })
     return none()
   }
 
@@ -107,7 +110,7 @@ export function makeRequestSide (ctx: Context): { onRequest: onRequestHookHandle
     const refusal = crossOriginRefusal(request.method, request.headers, trustedOrigins)
     if (refusal === undefined || optedOut(request)) return undefined
     request.log.info({ reason: refusal }, 'fastify-dbbasic-sessions: cross-origin request refused')
-    if (sessionChannel.hasSubscribers) publish({ event: 'cross-origin-refused', reason: refusal, route: routeOf(request), request })
+    if (sessionChannel.hasSubscribers) publish({ event: 'cross-origin-refused', reason: refusal, ...sourceOf(request) })
     return new CrossOriginError()
   }
 

@@ -3,24 +3,20 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
-import Fastify, { type FastifyInstance, type FastifyRequest, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest, type LightMyRequestResponse } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
-import fastifySecureSession from '@fastify/secure-session'
-import fastifySession from '@fastify/session'
 import sessions from '../lib/index.js'
-// Aliased: inside `declare module 'fastify'` a bare `Session` is @fastify/session's.
-import type { Session as DbbasicSession } from '../types/index.js'
 import { SECRET, T0 } from './helpers.js'
 import { root } from './paths.js'
 
-// The app's side of a renamed property (the README shows the same declaration).
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: DbbasicSession
-  }
-}
+// Loaded by a name the compiler does not follow: their declarations of request.session
+// would replace ours in this whole test program, which reads request.session everywhere.
+// The typed set-up beside them is compiled without skipLibCheck by typescript.test.ts.
+const load = async (name: string): Promise<FastifyPluginAsync<any>> => (await import(name)).default
+const fastifySecureSession = await load('@fastify/secure-session')
+const fastifySession = await load('@fastify/session')
 
-const ours = { secret: SECRET, now: () => T0, sessionName: 'auth' }
+const ours = { secret: SECRET, now: () => T0, sessionName: 'auth' as const }
 
 /** The Cookie header a browser would send back after these responses (values as sent: not decoded). */
 function jar (...responses: LightMyRequestResponse[]): string {
@@ -35,8 +31,7 @@ function jar (...responses: LightMyRequestResponse[]): string {
   return [...pairs].map(([name, value]) => `${name}=${value}`).join('; ')
 }
 
-// The other plugin's session object, typed by the test: both plugins (and ours)
-// declare request.session, so its static type depends on which declaration wins.
+// The other plugin's session object, typed by the test (their types are not loaded here).
 interface StoreSession { get: (key: string) => unknown, set: (key: string, value: unknown) => void }
 const other = (request: FastifyRequest): StoreSession => request.session as unknown as StoreSession
 
@@ -136,14 +131,15 @@ t.test("a name Fastify's request already has is refused the same way, never over
   for (const name of ['body', 'query', 'params', 'raw', 'log', 'id', 'headers', 'ip', 'url', 'routeOptions', 'constructor', 'hasOwnProperty', 'toString', '__proto__']) {
     const app = Fastify()
     t.teardown(() => app.close())
-    await t.rejects(async () => { await app.register(sessions, { secret: SECRET, sessionName: name }) }, {
+    // Names the types refuse, as a JavaScript app may pass them.
+    await t.rejects(async () => { await app.register(sessions, { secret: SECRET, sessionName: name as 'auth' }) }, {
       code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION',
       message: new RegExp(`sessionName "${name}" is already a request property \\(Fastify's own or another plugin's`)
     }, name)
   }
   const app = Fastify()
   t.teardown(() => app.close())
-  await t.rejects(async () => { await app.register(sessions, { secret: SECRET, sessionName: 'requireUserId' }) }, {
+  await t.rejects(async () => { await app.register(sessions, { secret: SECRET, sessionName: 'requireUserId' as string as 'auth' }) }, {
     code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION',
     message: /sessionName "requireUserId" is the name of the request method this plugin adds; choose another, e.g. sessionName: 'auth'/
   }, "the plugin's own request method")

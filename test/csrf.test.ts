@@ -97,6 +97,28 @@ t.test('trustedOrigins lets named origins through, and only those', async (t) =>
   t.equal((await app.inject(post('/login', { 'sec-fetch-site': 'cross-site', origin: 'http://front.example.com' }))).statusCode, 403, 'the scheme counts')
 })
 
+t.test('trustedOrigins takes exact origins of any scheme a browser sends: extensions, hybrid apps\' web views', async (t) => {
+  const origins = [
+    'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
+    'moz-extension://2b7a6c9e-0f3e-4c7a-9b1d-3f2e1a0b9c8d',
+    'safari-web-extension://2b7a6c9e-0f3e-4c7a-9b1d-3f2e1a0b9c8d',
+    'capacitor://localhost',
+    'ionic://localhost',
+    'tauri://localhost',
+    'http://[::1]:8080',
+    'https://app.example.com:8443'
+  ]
+  const { app } = await build({ csrf: { trustedOrigins: origins } })
+  t.teardown(() => app.close())
+  for (const origin of origins) {
+    t.equal((await app.inject(post('/login', { 'sec-fetch-site': 'cross-site', origin }))).statusCode, 200, origin)
+    t.equal((await app.inject(post('/login', { origin }))).statusCode, 200, `${origin}, no Sec-Fetch-Site`)
+  }
+  for (const origin of ['chrome-extension://abcdefghijklmnopabcdefghijklmnoq', 'capacitor://localhost.evil.test', 'moz-extension://2b7a6c9e', 'null']) {
+    t.equal((await app.inject(post('/login', { 'sec-fetch-site': 'cross-site', origin }))).statusCode, 403, `${origin} is not trusted`)
+  }
+})
+
 t.test('a route opts out with config: { csrf: false }; csrf: false turns the check off', async (t) => {
   const crossSite = { 'sec-fetch-site': 'cross-site', origin: 'https://idp.example.net' }
   const { app, reached } = await build()
@@ -122,7 +144,14 @@ t.test('a refused request has no session for error handlers to see, and an unkno
 })
 
 t.test('trustedOrigins must be origins as browsers send them', async (t) => {
-  for (const bad of ['https://front.example.com/', 'front.example.com', 'https://Front.example.com', 'ftp://files.example.com', 'https://a.example.com/path', 'not a url']) {
+  for (const bad of [
+    'https://front.example.com/', 'front.example.com', 'https://Front.example.com', 'https://a.example.com/path', 'not a url',
+    'null', 'https://a.example.com:443', 'https://user:pw@a.example.com', 'https://a.example.com?x', 'https://a.example.com#x',
+    'chrome-extension://abcdef/', 'chrome-extension://abcdef/popup.html', 'Chrome-extension://abcdef', 'chrome-extension://ABCDEF',
+    'chrome-extension://', 'chrome-extension:abcdef', 'capacitor://localhost?x=1', 'capacitor://localhost#top',
+    'capacitor://user@localhost', 'capacitor://LocalHost', 'capacitor://localhost:99999', 'capacitor://localhost:080',
+    'capacitor://local host', ' capacitor://localhost', 'x://a%41', 'file://host', 'file:///etc'
+  ]) {
     const app = Fastify()
     app.register(sessions, { secret: SECRET, csrf: { trustedOrigins: [bad] } })
     await t.rejects(async () => { await app.ready() }, { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /csrf\.trustedOrigins\[0\] must be an origin as a browser sends it/ }, bad)

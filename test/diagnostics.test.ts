@@ -11,12 +11,12 @@ import { OTHER_SECRET, SECRET, T0, buildApp, clock } from './helpers.js'
 
 const S0 = T0 / 1000
 
-/** The events published while the test runs, each with the URL of its request (or null). */
+/** The events published while the test runs; Fastify's request ids ('req-1'...) shown as 'req-N'. */
 function listen (t: Test): Array<Record<string, unknown>> {
   const seen: Array<Record<string, unknown>> = []
   const onMessage = (message: unknown): void => {
-    const { request, ...rest } = message as SessionEvent & { request?: { url: string } | null }
-    seen.push({ ...rest, url: request == null ? null : request.url })
+    const event = message as Record<string, unknown>
+    seen.push(typeof event.requestId === 'string' ? { ...event, requestId: event.requestId.replace(/^req-[0-9a-z]+$/, 'req-N') } : { ...event })
   }
   subscribe(diagnosticsChannelName, onMessage)
   t.teardown(() => { unsubscribe(diagnosticsChannelName, onMessage) })
@@ -34,9 +34,10 @@ const options: FastifyDbbasicSessionsOptions = {
   legacyCookie: { name: 'session', issuedBefore: S0, acceptWithoutIat: true }
 }
 
-async function setup (t: Test): Promise<FastifyInstance> {
+async function setup (t: Test, configure?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
   time.set(T0)
   const app = await buildApp(options, undefined, (app) => {
+    configure?.(app)
     app.get('/cached', async (request, reply) => reply.header('cache-control', 'public, max-age=60').send({ userId: request.session.userId }))
   })
   t.teardown(() => app.close())
@@ -50,7 +51,7 @@ t.test('channel name', async (t) => {
   t.equal(diagnosticsChannelName, 'fastify-dbbasic-sessions:session')
 })
 
-t.test('each no-session reason is published with its route and request', async (t) => {
+t.test('each no-session reason is published with its route, request id and method', async (t) => {
   const app = await setup(t)
   const login = async (user: string): Promise<string> => (await app.inject({ method: 'POST', url: `/login?user=${user}` })).json().token
   const alice = await login('alice')
@@ -71,7 +72,7 @@ t.test('each no-session reason is published with its route and request', async (
     ['legacy cookie issued after the upgrade', cookie(standalone('alice'), 'session')]
   ]
   for (const [, headers] of cases) await app.inject({ url: '/whoami', headers })
-  t.same(seen, cases.map(([reason]) => ({ event: 'no-session', reason, route: '/whoami', url: '/whoami' })))
+  t.same(seen, cases.map(([reason]) => ({ event: 'no-session', reason, route: '/whoami', method: 'GET', requestId: 'req-N' })))
 })
 
 t.test('absolute lifetime over, an unmatched route, and readSession (no route, no request)', async (t) => {
@@ -86,9 +87,9 @@ t.test('absolute lifetime over, an unmatched route, and readSession (no route, n
   await app.inject({ url: '/nowhere' })
   await app.readSession('__Host-session=a.b')
   t.same(seen, [
-    { event: 'no-session', reason: 'expired', route: '/whoami', url: '/whoami' },
-    { event: 'no-session', reason: 'no cookie', route: undefined, url: '/nowhere' },
-    { event: 'no-session', reason: 'malformed', route: undefined, url: null }
+    { event: 'no-session', reason: 'expired', route: '/whoami', method: 'GET', requestId: 'req-N' },
+    { event: 'no-session', reason: 'no cookie', route: undefined, method: 'GET', requestId: 'req-N' },
+    { event: 'no-session', reason: 'malformed', route: undefined, method: null, requestId: null }
   ])
   // A lowered cap ends a session the token says is still alive.
   const capped = await buildApp({ ...options, ttl: 1800, absoluteTtl: 1800 })
@@ -96,7 +97,7 @@ t.test('absolute lifetime over, an unmatched route, and readSession (no route, n
   seen.length = 0
   time.set(T0 + 1800_000)
   await capped.inject({ url: '/whoami', headers: cookie(token) })
-  t.same(seen, [{ event: 'no-session', reason: 'absolute lifetime over', route: '/whoami', url: '/whoami' }])
+  t.same(seen, [{ event: 'no-session', reason: 'absolute lifetime over', route: '/whoami', method: 'GET', requestId: 'req-N' }])
 })
 
 t.test('a renewal, a re-signing and a deferred renewal are published', async (t) => {
@@ -112,11 +113,11 @@ t.test('a renewal, a re-signing and a deferred renewal are published', async (t)
   time.set(T0 + 2000_000)
   await app.inject({ url: '/whoami', headers: cookie(old) })
   t.same(seen, [
-    { event: 'renewal-deferred', reason: 'shared cache', userId: 'alice', route: '/cached', url: '/cached' },
-    { event: 'renewed', userId: 'alice', expiresAt: S0 + 2000 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' },
-    { event: 're-signed', reason: 'older secret', userId: 'olga', expiresAt: S0 + 3600, secretIndex: 1, route: '/whoami', url: '/whoami' },
-    { event: 'renewed', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', url: '/whoami' },
-    { event: 're-signed', reason: 'older secret', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', url: '/whoami' }
+    { event: 'renewal-deferred', reason: 'shared cache', userId: 'alice', route: '/cached', method: 'GET', requestId: 'req-N' },
+    { event: 'renewed', userId: 'alice', expiresAt: S0 + 2000 + 3600, secretIndex: 0, route: '/whoami', method: 'GET', requestId: 'req-N' },
+    { event: 're-signed', reason: 'older secret', userId: 'olga', expiresAt: S0 + 3600, secretIndex: 1, route: '/whoami', method: 'GET', requestId: 'req-N' },
+    { event: 'renewed', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', method: 'GET', requestId: 'req-N' },
+    { event: 're-signed', reason: 'older secret', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', method: 'GET', requestId: 'req-N' }
   ])
 })
 
@@ -130,9 +131,9 @@ t.test('every other re-issue is a re-signing with its reason: a legacy cookie na
   time.set(T0 - 100_000 + 3000_000)
   await app.inject({ url: '/whoami', headers: cookie(legacy, 'session') })
   t.same(seen, [
-    { event: 're-signed', reason: 'cookie name', userId: 'lena', expiresAt: S0 - 100 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' },
-    { event: 'renewed', userId: 'lena', expiresAt: S0 - 100 + 3000 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' },
-    { event: 're-signed', reason: 'cookie name', userId: 'lena', expiresAt: S0 - 100 + 3000 + 3600, secretIndex: 0, route: '/whoami', url: '/whoami' }
+    { event: 're-signed', reason: 'cookie name', userId: 'lena', expiresAt: S0 - 100 + 3600, secretIndex: 0, route: '/whoami', method: 'GET', requestId: 'req-N' },
+    { event: 'renewed', userId: 'lena', expiresAt: S0 - 100 + 3000 + 3600, secretIndex: 0, route: '/whoami', method: 'GET', requestId: 'req-N' },
+    { event: 're-signed', reason: 'cookie name', userId: 'lena', expiresAt: S0 - 100 + 3000 + 3600, secretIndex: 0, route: '/whoami', method: 'GET', requestId: 'req-N' }
   ])
 })
 
@@ -144,10 +145,45 @@ t.test('login, logout and a refused cross-origin request are published', async (
   const refused = await app.inject({ method: 'POST', url: '/login?user=eve', headers: { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })
   t.equal(refused.statusCode, 403)
   t.same(seen.filter((e) => e.event !== 'no-session'), [
-    { event: 'created', userId: 'alice', expiresAt: S0 + 3600, route: '/login', url: '/login?user=alice' },
-    { event: 'destroyed', route: '/logout', url: '/logout' },
-    { event: 'cross-origin-refused', reason: 'Sec-Fetch-Site is cross-site', route: '/login', url: '/login?user=eve' }
+    { event: 'created', userId: 'alice', expiresAt: S0 + 3600, route: '/login', method: 'POST', requestId: 'req-N' },
+    { event: 'destroyed', route: '/logout', method: 'POST', requestId: 'req-N' },
+    { event: 'cross-origin-refused', reason: 'Sec-Fetch-Site is cross-site', route: '/login', method: 'POST', requestId: 'req-N' }
   ])
+})
+
+t.test('every kind of event is safe to log whole: no request, no token, no secret', async (t) => {
+  const ids: string[] = []
+  const app = await setup(t, (app) => { app.addHook('onResponse', async (request) => { ids.push(request.id) }) })
+  const events: SessionEvent[] = []
+  const onMessage = (message: unknown): void => { events.push(message as SessionEvent) }
+  subscribe(diagnosticsChannelName, onMessage)
+  t.teardown(() => { unsubscribe(diagnosticsChannelName, onMessage) })
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=alice' })).json()
+  const old = standalone('olga', T0, OTHER_SECRET)
+  const tokens = [token, old, standalone('lena', T0 - 100_000), 'not-a-token.0123456789abcdef0123', token.slice(0, -1)]
+  time.set(T0 + 2000_000)
+  await app.inject({ url: '/cached', headers: cookie(token) })
+  await app.inject({ url: '/whoami', headers: cookie(token) })
+  await app.inject({ url: '/whoami', headers: cookie(old) })
+  time.set(T0)
+  await app.inject({ url: '/whoami', headers: cookie(tokens[2], 'session') })
+  await app.inject({ url: '/whoami', headers: cookie(tokens[3]) })
+  await app.inject({ method: 'POST', url: '/logout', headers: cookie(token) })
+  await app.inject({ method: 'POST', url: '/login?user=eve', headers: { ...cookie(token), 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })
+  await app.readSession(`__Host-session=${tokens[4]}`)
+  t.same([...new Set(events.map((e) => e.event))].sort(), ['created', 'cross-origin-refused', 'destroyed', 'no-session', 're-signed', 'renewal-deferred', 'renewed'])
+  for (const event of events) {
+    const text = JSON.stringify(event)
+    for (const secret of [SECRET, OTHER_SECRET, ...tokens]) t.notOk(text.includes(secret), `${event.event}: no token or secret`)
+    // Each token's signature, in case a part of one leaked.
+    for (const one of tokens) t.notOk(text.includes(one.split('.').at(-1) as string), `${event.event}: no signature`)
+    const fields = ['event', 'reason', 'userId', 'expiresAt', 'secretIndex', 'route', 'requestId', 'method']
+    t.same(Object.keys(event).filter((k) => !fields.includes(k)), [], `${event.event}: nothing of the request but its id, method and route`)
+    t.ok(Object.values(event).every((v) => v === null || typeof v !== 'object'), `${event.event}: plain values only`)
+    t.ok(['route', 'requestId', 'method'].every((k) => Object.hasOwn(event, k)), `${event.event}: route, requestId and method are there`)
+    const { requestId } = event as { requestId: string | null }
+    if (requestId !== null) t.ok(ids.includes(requestId), `${event.event}: the id Fastify logs the request under`)
+  }
 })
 
 t.test('nothing is published once the subscriber is gone', async (t) => {

@@ -44,5 +44,5 @@ t.test('an expired cookie is logged at debug with reason "expired"', async (t) =
   time.advance(60)
   const res = await app.inject({ url: '/private', headers: { cookie: `__Host-session=${token}` } })
   t.equal(res.statusCode, 401)
-  t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => [r.level, r.reason]), [[20, 'no cookie'], [20, 'expired']])
+  t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => [r.level, r.reason]), [[10, 'no cookie'], [20, 'expired']])
 })

@@ -9,7 +9,7 @@ const token = createSession('alice', { secret: SECRET, now: () => T0 })
 const signedIn = { cookie: `__Host-session=${token}` }
 const UNAUTHORIZED = { statusCode: 401, code: 'FST_DBBASIC_SESSIONS_UNAUTHORIZED', error: 'Unauthorized', message: 'No valid session' }
 
-async function build (configure: (app: FastifyInstance) => void, sessionName?: string): Promise<FastifyInstance> {
+async function build (configure: (app: FastifyInstance) => void, sessionName?: 'auth'): Promise<FastifyInstance> {
   const app = Fastify()
   await app.register(sessions, { secret: SECRET, now: () => T0, sessionName })
   configure(app)

@@ -6,6 +6,15 @@ import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
 import sessions from '../lib/index.js'
 import { root } from './paths.js'
 
+// This test program registers the plugin under the default name and, beside the
+// store-backed session plugins, under 'auth': both are declared, as an app declares its
+// own (docs/typescript.md; its set-up is compiled by typescript.test.ts).
+declare module '../types/index.js' {
+  interface FastifyDbbasicSessionsTypes {
+    sessionName: 'session' | 'auth'
+  }
+}
+
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
 export const OTHER_SECRET = 'another-secret-0123456789abcdef0123456789ab'
 /** 2025-11-26T00:00:00Z, the vectors' creation time, in milliseconds. */

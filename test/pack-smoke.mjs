@@ -71,11 +71,12 @@ ${check}
     files: ['app.mts']
   }))
   writeFileSync(join(app, 'app.mts'), `import Fastify from 'fastify'
-import sessions, { createSession, getSession, type Session as DbbasicSession } from 'fastify-dbbasic-sessions'
+import sessions, { createSession, getSession } from 'fastify-dbbasic-sessions'
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: DbbasicSession
+// Two registrations, under the default name and under 'auth' (docs/typescript.md).
+declare module 'fastify-dbbasic-sessions' {
+  interface FastifyDbbasicSessionsTypes {
+    sessionName: 'session' | 'auth'
   }
 }
 

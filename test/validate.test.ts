@@ -59,6 +59,21 @@ t.test('a throwing or rejecting validate fails the request through Fastify\'s er
   }
 })
 
+t.test('an error handler sees request.session as an empty session, never null, when validate throws or returns a non-boolean', async (t) => {
+  for (const validate of [() => { throw new Error('down') }, async () => { throw new Error('down') }, () => 'yes']) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(sessions, { secret: SECRET, validate: validate as unknown as () => boolean, now: () => T0 })
+    // Written to the types: request.session is never null.
+    app.setErrorHandler((_err, request, reply) => reply.code(503).send({ signedIn: request.session.userId !== null, session: request.session }))
+    app.get('/', async () => 'ok')
+    const token = createSession('x', { secret: SECRET, now: () => T0 })
+    const res = await app.inject({ url: '/', headers: { cookie: `__Host-session=${token}` } })
+    t.equal(res.statusCode, 503, res.body)
+    t.same(res.json(), { signedIn: false, session: NONE })
+  }
+})
+
 t.test('a validate that returns something other than a boolean is an error whose text does not show the value', async (t) => {
   const returned = 'internal-detail-' + 'x'.repeat(30)
   for (const validate of [() => undefined, async () => returned, () => ({ role: 'admin' })]) {

@@ -63,8 +63,10 @@ export interface CookieOptions {
 /** Options of the cross-origin protection. */
 export interface CsrfOptions {
   /**
-   * Origins (`scheme://host[:port]`, nothing after) whose unsafe requests pass, e.g.
-   * a front end on another host of yours.
+   * Origins (`scheme://host[:port]`, lower case, nothing after) whose unsafe requests
+   * pass, exactly as browsers send them: a front end on another host of yours
+   * (`https://app.example.com`), a browser extension (`chrome-extension://<id>`,
+   * `moz-extension://<uuid>`), a hybrid app's web view (`capacitor://localhost`).
    * @default []
    */
   trustedOrigins?: readonly string[] | undefined
@@ -89,8 +91,48 @@ export interface LegacyCookieOptions {
   acceptWithoutIat?: boolean | undefined
 }
 
+/**
+ * The app's side of the types, augmented once for the whole program (as @fastify/jwt's
+ * `FastifyJWT` is). `sessionName` names the request property the plugin fills, to run
+ * beside @fastify/secure-session or @fastify/session, which declare `request.session`:
+ *
+ * ```ts
+ * declare module 'fastify-dbbasic-sessions' {
+ *   interface FastifyDbbasicSessionsTypes { sessionName: 'auth' }
+ * }
+ * ```
+ *
+ * Then `request.auth` is typed, `request.session` is not ours, and the plugin's
+ * `sessionName` option must be `'auth'`. Left empty, the property is `session`.
+ */
+export interface FastifyDbbasicSessionsTypes {}
+
+/** The request property the plugin fills, as the app declared it in `FastifyDbbasicSessionsTypes` (`'session'` unless it did). */
+export type SessionName = FastifyDbbasicSessionsTypes extends { sessionName: infer N extends string } ? N : 'session'
+
+/** The `sessionName` option: optional while `'session'` is a declared name, required otherwise. */
+export type SessionNameOption = 'session' extends SessionName
+  ? {
+      /**
+       * The request property the plugin fills. Another name needs `FastifyDbbasicSessionsTypes`
+       * augmented to match (see `docs/typescript.md`), so that the types follow it.
+       * @default 'session'
+       */
+      sessionName?: SessionName | undefined
+    }
+  : {
+      /**
+       * The request property the plugin fills: the name declared in `FastifyDbbasicSessionsTypes`.
+       * @default 'session' (which the declared name replaces, hence required)
+       */
+      sessionName: SessionName
+    }
+
+/** The request properties the plugin fills: `session`, or the name the app declared. */
+export type SessionProperties = { [K in SessionName]: Session }
+
 /** Options of the plugin. Validated at register; a bad one makes `register`/`ready` reject. */
-export interface FastifyDbbasicSessionsOptions {
+export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
   /**
    * The signing secret: a string of at least 32 bytes, a non-empty list of them
    * (the first signs, every one verifies, for rotation), or `{ current, next, previous }`
@@ -135,12 +177,6 @@ export interface FastifyDbbasicSessionsOptions {
    * @default true
    */
   csrf?: boolean | CsrfOptions | undefined
-  /**
-   * The request property the plugin fills (`request.session` by default). Rename it to
-   * run beside @fastify/secure-session or @fastify/session, which fill `session`.
-   * @default 'session'
-   */
-  sessionName?: string | undefined
   /** Attributes of the session cookie. */
   cookie?: CookieOptions | undefined
   /**
@@ -445,14 +481,27 @@ export type NoSessionReason =
 export declare const diagnosticsChannelName: 'fastify-dbbasic-sessions:session'
 
 /**
- * A message on the diagnostics channel. `route` is the matched route's URL pattern
- * (undefined when none matched, and from `readSession`); `request` is `null` from
- * `readSession`. Nothing is built unless the channel has a subscriber.
+ * Where an event happened, and never the request itself (its Cookie header holds the
+ * token): an event is safe to log whole.
+ */
+export interface SessionEventSource {
+  /** The matched route's URL pattern; undefined when none matched. */
+  route: string | undefined
+  /** Fastify's `request.id`, the id its log lines for the request carry. */
+  requestId: string
+  /** The request's method. */
+  method: string
+}
+
+/**
+ * A message on the diagnostics channel: plain data, safe to log whole (no request, no
+ * token, no secret). A `no-session` event from `readSession` has `requestId` and
+ * `method` null and `route` undefined. Nothing is built unless the channel has a subscriber.
  */
 export type SessionEvent =
-  | { event: 'no-session', reason: NoSessionReason, route: string | undefined, request: FastifyRequest | null }
-  | { event: 'renewed', userId: string, expiresAt: number, secretIndex: number, route: string | undefined, request: FastifyRequest }
-  | {
+  | { event: 'no-session', reason: NoSessionReason, route: string | undefined, requestId: string | null, method: string | null }
+  | ({ event: 'renewed', userId: string, expiresAt: number, secretIndex: number } & SessionEventSource)
+  | ({
     event: 're-signed'
     /**
      * Why the cookie was re-issued besides any renewal, the first that applies: signed
@@ -463,13 +512,11 @@ export type SessionEvent =
     expiresAt: number
     /** The position of the secret that verified the token: in the list, or counting `current` as 0, then `next`, then `previous`. */
     secretIndex: number
-    route: string | undefined
-    request: FastifyRequest
-  }
-  | { event: 'renewal-deferred', reason: 'shared cache', userId: string, route: string | undefined, request: FastifyRequest }
-  | { event: 'created', userId: string, expiresAt: number, route: string | undefined, request: FastifyRequest }
-  | { event: 'destroyed', route: string | undefined, request: FastifyRequest }
-  | { event: 'cross-origin-refused', reason: string, route: string | undefined, request: FastifyRequest }
+  } & SessionEventSource)
+  | ({ event: 'renewal-deferred', reason: 'shared cache', userId: string } & SessionEventSource)
+  | ({ event: 'created', userId: string, expiresAt: number } & SessionEventSource)
+  | ({ event: 'destroyed' } & SessionEventSource)
+  | ({ event: 'cross-origin-refused', reason: string } & SessionEventSource)
   | {
     /** The revocation store has not been read for longer than `staleness`; `policy` is `onStale`. */
     event: 'revocation-stale'
@@ -493,13 +540,12 @@ export interface SessionSecurityScheme {
 // Inside this block a bare `Session` would name the `Session` interface that
 // @fastify/session adds to 'fastify', hence import('./index.js').Session.
 declare module 'fastify' {
-  interface FastifyRequest {
-    /**
-     * The session read from the cookie by the plugin's onRequest hook (onRequest hooks
-     * added before the plugin run first). Renamed with the `sessionName` option; declare
-     * the renamed property yourself (see the README).
-     */
-    session: import('./index.js').Session
+  /**
+   * `request.session` (or the name declared in `FastifyDbbasicSessionsTypes`): the session
+   * read from the cookie by the plugin's onRequest hook, an empty one until then (null
+   * only in onRequest hooks added before the plugin).
+   */
+  interface FastifyRequest extends SessionProperties {
     /**
      * The signed-in user's id as a string, for routes that need one: throws the 401
      * `FST_DBBASIC_SESSIONS_UNAUTHORIZED` error (through Fastify's error handling) when

@@ -118,7 +118,9 @@ app.register(fastifyDbbasicSessions, { csrf: false })
 app.register(fastifyDbbasicSessions, { csrf: true })
 app.register(fastifyDbbasicSessions, { csrf: { trustedOrigins: ['https://app.example.com'] } })
 app.register(fastifyDbbasicSessions, { legacyCookie: { name: 'session', issuedBefore: 1764115200 } })
-app.register(fastifyDbbasicSessions, { sessionName: 'auth' })
+app.register(fastifyDbbasicSessions, { sessionName: 'session' })
+// Another name compiles only once the app declares it (session-name.test-d.ts).
+expectError(app.register(fastifyDbbasicSessions, { sessionName: 'auth' }))
 app.post('/callback', { config: { csrf: false } }, async () => 'ok')
 expectError(app.register(fastifyDbbasicSessions, { csrf: 'yes' }))
 expectError(app.register(fastifyDbbasicSessions, { csrf: { trustedOrigins: 'https://app.example.com' } }))
@@ -158,9 +160,17 @@ expectError(app.sessionSecurityScheme.name = 'x')
 expectType<'fastify-dbbasic-sessions:session'>(diagnosticsChannelName)
 declare const event: SessionEvent
 if (event.event === 'no-session') {
-  expectType<FastifyRequest | null>(event.request)
+  expectType<string | null>(event.requestId)
+  expectType<string | null>(event.method)
   expectType<string | undefined>(event.route)
 }
+if (event.event === 'created') {
+  expectType<string>(event.requestId)
+  expectType<string>(event.method)
+}
+// Events are plain data, safe to log whole: the request (its Cookie header holds the token) is not in them.
+// @ts-expect-error no request in an event
+if (event.event === 'destroyed') console.log(event.request)
 if (event.event === 'renewed') expectType<number>(event.secretIndex)
 if (event.event === 're-signed') expectType<'older secret' | 'cookie name'>(event.reason)
 // @ts-expect-error a renewal has no reason
