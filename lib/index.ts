@@ -285,4 +285,6 @@ export const fastifyDbbasicSessions: typeof Contract.fastifyDbbasicSessions = fp
 })
 export default fastifyDbbasicSessions
 export { createSession, getSession, destroySession } from './standalone.js'
+export { safeRedirect } from './redirect.js'
+export { CrossOriginError, InvalidOptionError, InvalidUserIdError, NoSecretError, ReplySentError, TooLargeError, UnauthorizedError } from './errors.js'
 export { optionsSchema, diagnosticsChannelName }
