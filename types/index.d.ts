@@ -81,7 +81,7 @@ export interface FastifyDbbasicSessionsOptions {
    */
   cookieName?: string | undefined
   /**
-   * Reads a session cookie of an older name (the pre-1.0 default was `session`), for an
+   * Reads a session cookie of an older name (versions before 0.2 used `session`), for an
    * upgrade without signing everyone out. Off unless set: the legacy name can be planted.
    * Read only when no cookie of the current name is present, accepted only for tokens
    * issued before `issuedBefore`, then re-issued under the current name and cleared.
