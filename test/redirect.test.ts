@@ -65,8 +65,8 @@ t.test('property: whatever the input, the result is the fallback or a path of th
   const piece = fc.constantFrom('/', '//', '\\', '.', '..', '%2F', '%5C', '%09', '%2e', '\t', '\n', ' ', ':', '@', '?', '#', 'evil.test', 'a', 'é', '[', '\u0000', 'https:', 'javascript:')
   const crafted = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''))
   const anyText = fc.oneof(crafted, fc.string(), fc.string({ unit: 'binary' }), crafted.map((s) => `/${s}`))
-  fc.assert(fc.property(anyText, (next) => { checkSafe(next, safeRedirect(next)) }), { numRuns: RUNS * 10 })
-  t.pass(`${RUNS * 10} generated inputs`)
+  fc.assert(fc.property(anyText, (next) => { checkSafe(next, safeRedirect(next)) }), { numRuns: RUNS * 3 })
+  t.pass(`${RUNS * 3} generated inputs`)
 })
 
 t.test('control: the old rule ("starts with / but not //") lets these leave the site, as a browser parses them', async (t) => {
