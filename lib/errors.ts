@@ -1,30 +1,31 @@
 import createError from '@fastify/error'
+import type * as Contract from '../types/index.js'
 
 const PREFIX = 'fastify-dbbasic-sessions: %s'
 
 /** A plugin option (or a standalone API option) breaks its rule. Thrown at register/ready. */
-export const InvalidOptionError = createError('FST_DBBASIC_SESSIONS_INVALID_OPTION', PREFIX, 500, TypeError)
+export const InvalidOptionError: typeof Contract.InvalidOptionError = createError('FST_DBBASIC_SESSIONS_INVALID_OPTION', PREFIX, 500, TypeError)
 
 /** No secret was given and SECRET_KEY is not set. */
-export const NoSecretError = createError('FST_DBBASIC_SESSIONS_NO_SECRET', PREFIX, 500)
+export const NoSecretError: typeof Contract.NoSecretError = createError('FST_DBBASIC_SESSIONS_NO_SECRET', PREFIX, 500)
 
 /** createSession was given a user id that is not a non-empty string or a safe integer. */
-export const InvalidUserIdError = createError('FST_DBBASIC_SESSIONS_INVALID_USER_ID', PREFIX, 500, TypeError)
+export const InvalidUserIdError: typeof Contract.InvalidUserIdError = createError('FST_DBBASIC_SESSIONS_INVALID_USER_ID', PREFIX, 500, TypeError)
 
 /** The token, or the Set-Cookie header carrying it, would not fit in a cookie. */
-export const TooLargeError = createError('FST_DBBASIC_SESSIONS_TOO_LARGE', PREFIX, 500, RangeError)
+export const TooLargeError: typeof Contract.TooLargeError = createError('FST_DBBASIC_SESSIONS_TOO_LARGE', PREFIX, 500, RangeError)
 
 /** Sent by requireSession; the message reaches clients, so it names no library. */
-export const UnauthorizedError = createError('FST_DBBASIC_SESSIONS_UNAUTHORIZED', 'No valid session', 401)
+export const UnauthorizedError: typeof Contract.UnauthorizedError = createError('FST_DBBASIC_SESSIONS_UNAUTHORIZED', 'No valid session', 401)
 
 /** Sent for an unsafe cross-origin request; the message reaches clients, so it names no library. */
-export const CrossOriginError = createError('FST_DBBASIC_SESSIONS_CROSS_ORIGIN', 'Cross-origin request refused', 403)
+export const CrossOriginError: typeof Contract.CrossOriginError = createError('FST_DBBASIC_SESSIONS_CROSS_ORIGIN', 'Cross-origin request refused', 403)
 
 /** createSession or destroySession was called once the response had gone out: no cookie could follow. */
-export const ReplySentError = createError('FST_DBBASIC_SESSIONS_REPLY_SENT', PREFIX, 500)
+export const ReplySentError: typeof Contract.ReplySentError = createError('FST_DBBASIC_SESSIONS_REPLY_SENT', PREFIX, 500)
 
 /**
  * A revocation could not be stored, so the session was not ended on the server (nor,
  * from destroySession, in this browser). The message reaches clients, so it names no library.
  */
-export const RevocationFailedError = createError('FST_DBBASIC_SESSIONS_REVOCATION_FAILED', 'The sign-out could not be completed; please try again', 503)
+export const RevocationFailedError: typeof Contract.RevocationFailedError = createError('FST_DBBASIC_SESSIONS_REVOCATION_FAILED', 'The sign-out could not be completed; please try again', 503)

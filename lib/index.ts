@@ -78,6 +78,8 @@ export const fastifyDbbasicSessions: typeof Contract.fastifyDbbasicSessions = fp
 export default fastifyDbbasicSessions
 export { createSession, getSession, destroySession } from './standalone.js'
 export { memoryStore } from './revocation/memory.js'
+export { safeRedirect } from './redirect.js'
+export { CrossOriginError, InvalidOptionError, InvalidUserIdError, NoSecretError, ReplySentError, RevocationFailedError, TooLargeError, UnauthorizedError } from './errors.js'
 export { optionsSchema, diagnosticsChannelName }
 export { postgresStore } from './revocation/postgres.js'
 export { redisStore } from './revocation/redis.js'

@@ -1,8 +1,9 @@
-// `npm run test:package`: the packed tarball, installed into a new app, works through
-// both `import` and `require()`, and a strict TypeScript app written from the README
+// `npm run test:package`: the packed tarball installs into a new app without npm's
+// install-scripts warning, and works through both `import` and `require()` (error
+// classes by instanceof included), and a strict TypeScript app written from the README
 // (strict, exactOptionalPropertyTypes, requireUserId, a renamed session) compiles
 // against it and runs, under TypeScript 5.9 and 7. Not a tap test: it runs npm itself.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,7 +27,13 @@ try {
   const app = join(work, 'app')
   execFileSync('mkdir', [app])
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-smoke-app', private: true }))
-  npm(['install', '--no-audit', '--no-fund', '--loglevel=error', join(work, filename), 'fastify@5'], app)
+  // What a user sees installing it: npm's warnings included. The package runs nothing at
+  // install (no install or prepare script ships), so npm must not list it under install-scripts.
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', join(work, filename), 'fastify@5'], { cwd: app, encoding: 'utf8' })
+  const output = `${install.stdout}${install.stderr}`.trim()
+  console.log(`npm install output:\n${output.replace(/^/gm, '  | ')}`)
+  if (install.status !== 0) throw new Error(`npm install failed (${install.status})`)
+  if (/install-scripts|fastify-dbbasic-sessions@[^ ]* \(/.test(output)) throw new Error('npm warns about the package\'s scripts')
 
   const check = `
     const secret = 'pack-smoke-secret-0123456789abcdef0123'
@@ -38,17 +45,28 @@ try {
     const me = await app.inject({ url: '/me', headers: { cookie: '__Host-session=' + token } })
     if (me.json().userId !== 'packed') throw new Error('plugin: ' + me.body)
     if (getSession(createSession(7, { secret }), { secret }) !== '7') throw new Error('standalone API')
+    // The error classes are the ones the plugin throws, through this entry point too.
+    const anonymous = await app.inject({ url: '/me' })
+    if (anonymous.json().code !== new UnauthorizedError().code) throw new Error('401 code: ' + anonymous.body)
+    let caught = null
+    try { createSession('', { secret }) } catch (err) { caught = err }
+    if (!(caught instanceof InvalidUserIdError) || !(caught instanceof TypeError)) throw new Error('InvalidUserIdError instanceof')
+    const bad = Fastify()
+    bad.register(sessions, { secret, ttl: 0 })
+    caught = await bad.ready().then(() => null, (err) => err)
+    if (!(caught instanceof InvalidOptionError) || caught.code !== 'FST_DBBASIC_SESSIONS_INVALID_OPTION') throw new Error('InvalidOptionError instanceof')
+    if (safeRedirect('//evil.test') !== '/' || safeRedirect('/a?b') !== '/a?b') throw new Error('safeRedirect')
     console.log(KIND + ': ok')
   `
   writeFileSync(join(app, 'esm.mjs'), `import Fastify from 'fastify'
-import sessions, { createSession, getSession, postgresStore, redisStore } from 'fastify-dbbasic-sessions'
+import sessions, { createSession, getSession, InvalidOptionError, InvalidUserIdError, UnauthorizedError, safeRedirect, postgresStore, redisStore } from 'fastify-dbbasic-sessions'
 const KIND = 'import'
 ${check}
 // The stores load with neither pg nor ioredis installed: the package depends on neither.
 if (typeof postgresStore !== 'function' || typeof redisStore !== 'function') throw new Error('stores')
 `)
   writeFileSync(join(app, 'cjs.cjs'), `const Fastify = require('fastify')
-const { fastifyDbbasicSessions: sessions, createSession, getSession } = require('fastify-dbbasic-sessions')
+const { fastifyDbbasicSessions: sessions, createSession, getSession, InvalidOptionError, InvalidUserIdError, UnauthorizedError, safeRedirect } = require('fastify-dbbasic-sessions')
 const KIND = 'require()'
 ;(async () => {
 ${check}

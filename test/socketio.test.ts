@@ -1,30 +1,24 @@
 // A real socket.io server on the Fastify server, checking the handshake's cookie with
-// fastify.readSession, as the README shows. Loopback only; every wait is bounded.
+// fastify.readSession, as docs/socketio.md shows (its recipe is loaded from the page). Loopback only; every wait is bounded.
 import t from 'tap'
 import Fastify from 'fastify'
 import { Server } from 'socket.io'
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client'
 import sessions, { createSession } from '../lib/index.js'
-import { OTHER_SECRET, SECRET } from './helpers.js'
+import { loadRecipe } from './docs.js'
+import { LogCapture, OTHER_SECRET, SECRET } from './helpers.js'
 
 const BOUND_MS = 5000
 
-// The README's recipe.
-async function start (): Promise<{ url: string, close: () => Promise<void> }> {
-  const app = Fastify()
-  await app.register(sessions, { secret: SECRET })
+/**
+ * The recipe of docs/socketio.md, loaded from the page as written, on a listening app.
+ * `validate` stands for the app's user check; `logs` receives the app's log lines.
+ */
+async function start (validate?: () => Promise<boolean>, logs?: LogCapture): Promise<{ url: string, close: () => Promise<void> }> {
+  const app = Fastify(logs === undefined ? {} : { logger: { level: 'info', stream: logs } })
+  await app.register(sessions, { secret: SECRET, validate })
   await app.listen({ host: '127.0.0.1', port: 0 })
-  const io = new Server(app.server)
-  io.use((socket, next) => {
-    app.readSession(socket.request.headers.cookie).then((session) => {
-      if (session.userId === null) {
-        next(new Error('unauthorized'))
-        return
-      }
-      socket.data.userId = session.userId
-      next()
-    }, next)
-  })
+  const { io } = await loadRecipe('docs/socketio.md', 'socketio', { app }) as { io: Server }
   io.on('connection', (socket) => {
     socket.on('whoami', (ack: (id: string) => void) => { ack(socket.data.userId) })
   })
@@ -82,4 +76,22 @@ t.test('socket.io: a signed-in client is accepted and sees its user id; the othe
     t.equal(client.refused, 'unauthorized', what)
     t.equal(client.socket.connected, false, what)
   }
+})
+
+t.test('socket.io: when the session cannot be read, the client gets a fixed message and the log the detail', async (t) => {
+  const DETAIL = 'connect ECONNREFUSED 10.0.0.5:5432 (users db)'
+  const logs = new LogCapture()
+  const server = await start(async () => { throw new Error(DETAIL) }, logs)
+  const sockets: ClientSocket[] = []
+  t.teardown(async () => {
+    for (const s of sockets) s.close()
+    await server.close()
+  })
+  const client = await dial(server.url, `__Host-session=${createSession('alice', { secret: SECRET })}`)
+  sockets.push(client.socket)
+  t.equal(client.refused, 'server error')
+  t.notMatch(client.refused ?? '', /ECONNREFUSED|users db/)
+  const logged = logs.records.filter((r) => r.msg === 'socket.io handshake: the session could not be read')
+  t.equal(logged.length, 1)
+  t.match(JSON.stringify(logged[0]), DETAIL)
 })

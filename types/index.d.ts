@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type createError from '@fastify/error'
 
 /**
  * Secrets by role, for rotating across servers without re-signing cookies back and
@@ -161,7 +162,7 @@ export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
    */
   cookieName?: string | undefined
   /**
-   * Reads a session cookie of an older name (the pre-1.0 default was `session`), for an
+   * Reads a session cookie of an older name (versions before 0.2 used `session`), for an
    * upgrade without signing everyone out. Off unless set: the legacy name can be planted.
    * Read only when no cookie of the current name is present, accepted only for tokens
    * issued before `issuedBefore`, then re-issued under the current name and cleared.
@@ -630,6 +631,51 @@ export declare function destroySession (token?: string | null): undefined
 
 /** A revocation store in this process's memory: for a single process, and for tests. */
 export declare function memoryStore (): RevocationStore
+
+/**
+ * A path on this site to redirect to after sign-in, for a `next` taken from the request
+ * (a query or form field): `next` itself, normalised as a browser would read it
+ * (percent-encoded, dot segments resolved), when it is a same-origin path, else `fallback`.
+ * Refused: anything not a string or not starting with `/`; backslashes, tabs, newlines and
+ * other control characters (browsers read `\` as `/` and drop tabs, so `/\evil.test`
+ * and `/\t/evil.test` would reach `evil.test`); and whatever the WHATWG URL parser,
+ * resolving it against a fixed origin, takes to another origin (`//evil.test`,
+ * `https://evil.test`, `javascript:…`) or to a path starting with `//` (`/.//evil.test`).
+ * @param next the requested destination; any type (a repeated query field is an array).
+ * @param fallback returned when `next` is refused; it is not checked.
+ * @default fallback '/'
+ * @example reply.redirect(safeRedirect(request.query.next), 303)
+ */
+export declare function safeRedirect (next: unknown, fallback?: string): string
+
+/** The class of an error this package throws: `new` it, or test `err instanceof` it; `err.code` is the code named. */
+export type DbbasicSessionsErrorClass<Code extends string, Status extends number> =
+  createError.FastifyErrorConstructor<{ code: Code, statusCode: Status }, [detail?: string]>
+
+/**
+ * An option of the plugin or of the standalone API breaks its rule (thrown at
+ * register/ready, or by the standalone function); a `TypeError`. Also the 500 when
+ * `validate` returns something other than a boolean.
+ */
+export declare const InvalidOptionError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_INVALID_OPTION', 500>
+/** No `secret` option was given and `SECRET_KEY` is not set. */
+export declare const NoSecretError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_NO_SECRET', 500>
+/** `createSession` got a user id that is not a non-empty string or a safe integer; a `TypeError`. */
+export declare const InvalidUserIdError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_INVALID_USER_ID', 500>
+/** The token, or the `Set-Cookie` header carrying it, would pass 4096 bytes; a `RangeError`. */
+export declare const TooLargeError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_TOO_LARGE', 500>
+/** `createSession` or `destroySession` was called once the response had gone out. */
+export declare const ReplySentError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_REPLY_SENT', 500>
+/** The 401 of `requireSession` and `request.requireUserId()`; message `No valid session`. */
+export declare const UnauthorizedError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_UNAUTHORIZED', 401>
+/** The 403 of an unsafe cross-origin request refused by `csrf`; message `Cross-origin request refused`. */
+export declare const CrossOriginError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_CROSS_ORIGIN', 403>
+/**
+ * A revocation could not be stored (the store failed or timed out): nothing was revoked,
+ * and from `destroySession` the cookie is kept. The 503; message `The sign-out could not
+ * be completed; please try again`.
+ */
+export declare const RevocationFailedError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_REVOCATION_FAILED', 503>
 
 /** The JSON Schema the plugin validates its options against (with two custom keywords: `minBytes` and `isFunction`). */
 export declare const optionsSchema: Readonly<Record<string, unknown>>

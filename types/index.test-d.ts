@@ -13,6 +13,15 @@ import fastifyDbbasicSessions, {
   optionsSchema,
   postgresStore,
   redisStore,
+  safeRedirect,
+  CrossOriginError,
+  InvalidOptionError,
+  InvalidUserIdError,
+  NoSecretError,
+  ReplySentError,
+  TooLargeError,
+  UnauthorizedError,
+  RevocationFailedError,
   type FastifyDbbasicSessionsOptions,
   type Secret,
   type SecretRoles,
@@ -251,3 +260,26 @@ expectType<() => Promise<void>>(quickStart)
   expectError(postgresStore(new pg.Pool(), { table: 1 }))
   expectError(redisStore(new Redis(), { keyPrefix: 'x' }))
 }
+// safeRedirect takes whatever the request holds and always gives a string.
+expectType<string>(safeRedirect('/a'))
+expectType<string>(safeRedirect(undefined, '/home'))
+expectType<string>(safeRedirect(['/a', '/b']))
+expectError(safeRedirect('/a', 42))
+
+// The error classes: instanceof narrows to the code and status; they can be made.
+const caught: unknown = new Error('x')
+if (caught instanceof UnauthorizedError) {
+  expectType<'FST_DBBASIC_SESSIONS_UNAUTHORIZED'>(caught.code)
+  expectType<401>(caught.statusCode)
+  expectAssignable<Error>(caught)
+}
+if (caught instanceof CrossOriginError) expectType<403>(caught.statusCode)
+if (caught instanceof InvalidOptionError) expectType<'FST_DBBASIC_SESSIONS_INVALID_OPTION'>(caught.code)
+expectType<'FST_DBBASIC_SESSIONS_NO_SECRET'>(new NoSecretError().code)
+expectType<'FST_DBBASIC_SESSIONS_INVALID_USER_ID'>(new InvalidUserIdError('x').code)
+expectType<'FST_DBBASIC_SESSIONS_TOO_LARGE'>(new TooLargeError().code)
+expectType<'FST_DBBASIC_SESSIONS_REPLY_SENT'>(new ReplySentError().code)
+expectError(new UnauthorizedError(1))
+// A code is a literal type, so a misspelt one does not type.
+expectNotAssignable<typeof UnauthorizedError.prototype.code>('FST_DBBASIC_SESSIONS_UNAUTHORISED')
+if (caught instanceof RevocationFailedError) expectType<503>(caught.statusCode)

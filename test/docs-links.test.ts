@@ -1,0 +1,51 @@
+// Every relative link and #anchor in README.md, CONTRIBUTING.md and docs/*.md leads
+// somewhere: the file exists, and the anchor is a heading of the target, as GitHub
+// makes its ids.
+import { existsSync } from 'node:fs'
+import t from 'tap'
+import { documents, fences, read } from './docs.js'
+import { root } from './paths.js'
+
+/** The document's text outside fenced code blocks and inline code. */
+function prose (file: string): string {
+  let text = read(file)
+  for (const f of fences(file)) text = text.replace(f.code, '')
+  return text.replace(/`[^`\n]*`/g, '')
+}
+
+/** GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
+function anchors (file: string): Set<string> {
+  const seen = new Map<string, number>()
+  const ids = new Set<string>()
+  const text = read(file).split('\n')
+  let inFence = false
+  for (const line of text) {
+    if (/^```/.test(line)) inFence = !inFence
+    const h = inFence ? null : /^#{1,6} (.+)$/.exec(line)
+    if (h === null) continue
+    const base = (h[1] ?? '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-')
+    const n = seen.get(base) ?? 0
+    seen.set(base, n + 1)
+    ids.add(n === 0 ? base : `${base}-${n}`)
+  }
+  return ids
+}
+
+const LINK = /!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g
+
+for (const file of documents()) {
+  t.test(file, async (t) => {
+    const links = [...prose(file).matchAll(LINK)].map((m) => m[1] ?? '')
+    t.ok(links.length > 0 || file.startsWith('docs/'), `${links.length} links`)
+    for (const link of links) {
+      if (/^[a-z]+:/i.test(link)) continue // https:, mailto:: not this test's business
+      const [path = '', anchor] = link.split('#')
+      const target = path === '' ? file : new URL(path, new URL(file, root)).pathname.slice(new URL(root).pathname.length)
+      t.ok(existsSync(new URL(target, root)), `${file}: ${link} (the file ${target})`)
+      if (anchor !== undefined && target.endsWith('.md') && existsSync(new URL(target, root))) {
+        t.ok(anchors(target).has(anchor), `${file}: ${link} (the heading #${anchor} in ${target})`)
+      }
+    }
+  })
+}
