@@ -1,0 +1,135 @@
+// @ts-check
+// The demo's pages and forms: home (signed in or out), register, sign in, /about
+// and /me. Signing out is in sign-out.js.
+import { browserOf, DatabaseUnavailable } from './db.js'
+import { readCredentials } from './input.js'
+import { nameKey } from './names.js'
+import { aboutPage, errorPage, signedInPage, signedOutPage } from './pages.js'
+import { dummyHash, hashPassword, verifyPassword } from './passwords.js'
+import { signOutRoutes } from './sign-out.js'
+
+const HTML = 'text/html; charset=utf-8'
+const ACCOUNT_ID = /^[1-9][0-9]{0,14}$/
+const NAMES_KEPT = 10_000
+
+/**
+ * @typedef {object} Settings
+ * @property {number} ttl
+ * @property {number} absoluteTtl
+ * @property {number} staleness
+ * @property {() => number} now
+ */
+
+/**
+ * The account a session names. Names never change, so the names already read are
+ * kept: signed-in people keep browsing while the database is down.
+ * @param {import('./db.js').DemoDatabase} database
+ */
+function accounts (database) {
+  /** @type {Map<number, string>} */
+  const names = new Map()
+  /** @param {string | null} userId @returns {Promise<{ id: number, name: string } | undefined>} */
+  return async (userId) => {
+    if (userId === null || !ACCOUNT_ID.test(userId)) return undefined
+    const id = Number(userId)
+    try {
+      const user = await database.userById(id)
+      if (user !== undefined && !names.has(id)) {
+        if (names.size >= NAMES_KEPT) names.delete(/** @type {number} */ (names.keys().next().value))
+        names.set(id, user.name)
+      }
+      return user
+    } catch (err) {
+      const name = names.get(id)
+      if (err instanceof DatabaseUnavailable && name !== undefined) return { id, name }
+      throw err
+    }
+  }
+}
+
+/**
+ * @param {import('fastify').FastifyInstance} app
+ * @param {import('./db.js').DemoDatabase} database
+ * @param {Awaited<ReturnType<typeof import('./limits.js').setUpLimits>>} limits
+ * @param {Settings} settings
+ */
+export async function accountRoutes (app, database, limits, settings) {
+  const { ttl, absoluteTtl, staleness, now } = settings
+  const seconds = () => Math.floor(now() / 1000)
+  const unknownUserHash = await dummyHash()
+  const accountOf = accounts(database)
+
+  /** The signed-in page, or undefined when the request has no session of a known account. */
+  async function home (/** @type {import('fastify').FastifyRequest} */ request, { notice = '', error = '' } = {}) {
+    const { userId, issuedAt, expiresAt, sessionId } = request.session
+    const user = await accountOf(userId)
+    if (user === undefined || userId === null || issuedAt === null || expiresAt === null) return undefined
+    const devices = await database.devicesOf(user.id, seconds() - absoluteTtl).catch((err) => {
+      if (err instanceof DatabaseUnavailable) return null
+      throw err
+    })
+    return signedInPage({ name: user.name, userId, issuedAt, expiresAt, absoluteEnd: issuedAt + absoluteTtl, ttl, staleness, devices, sessionId, notice, error })
+  }
+
+  /** Signs in as this account, and records the sign-in for "where you are signed in". */
+  async function signIn (/** @type {import('fastify').FastifyRequest} */ request, /** @type {import('fastify').FastifyReply} */ reply, /** @type {number} */ id) {
+    reply.createSession(id)
+    const sessionId = /** @type {string} */ (request.session.sessionId)
+    const device = { sessionId, signedInAt: seconds(), browser: browserOf(request.headers['user-agent']) }
+    // The session is made; a database that fails just now only leaves it off the list.
+    await database.addDevice(id, device, seconds() - absoluteTtl).catch((err) => request.log.warn({ err }, 'demo: the sign-in was not added to the devices list'))
+    return reply.redirect('/', 303)
+  }
+
+  app.get('/', async (request, reply) => {
+    reply.type(HTML)
+    const done = /** @type {Record<string, unknown>} */ (request.query)['signed-out']
+    const page = await home(request, { notice: done === 'device' ? 'That browser is signed out.' : '' })
+    if (page !== undefined) return page
+    return signedOutPage({ notice: done === 'everywhere' ? `Signed out everywhere: every browser signed in to that account is signed out, on every server within ${staleness} s.` : '' })
+  })
+
+  app.post('/register', { config: limits.perAddress }, async (request, reply) => {
+    const input = readCredentials(request.body, true)
+    if ('error' in input) return reply.code(400).type(HTML).send(signedOutPage(input))
+    const id = await database.addUser(input.name, nameKey(input.name), await hashPassword(input.password), seconds())
+    if (id === null) {
+      return reply.code(409).type(HTML).send(signedOutPage({
+        error: `The name “${input.name}” is taken, or one that looks the same is. Sign in if it is yours, or register another name.`,
+        name: input.name
+      }))
+    }
+    return signIn(request, reply, id)
+  })
+
+  app.post('/login', { config: limits.perAddress }, async (request, reply) => {
+    const input = readCredentials(request.body, false)
+    if ('error' in input) return reply.code(400).type(HTML).send(signedOutPage(input))
+    const wait = await limits.accountWait(request)
+    if (wait > 0) {
+      return reply.code(429).header('retry-after', String(wait)).type(HTML)
+        .send(errorPage('Too many attempts', `Too many wrong passwords for this account: try again in ${wait} seconds.`))
+    }
+    const user = await database.userByKey(nameKey(input.name))
+    // An unknown name costs the same scrypt as a wrong password.
+    const matches = await verifyPassword(input.password, user?.password_hash ?? unknownUserHash)
+    if (user === undefined || !matches) {
+      await limits.wrongPassword(request)
+      return reply.code(401).type(HTML).send(signedOutPage({ error: 'Wrong name or password.', name: input.name }))
+    }
+    return signIn(request, reply, user.id)
+  })
+
+  await signOutRoutes(app, database, home)
+
+  // Public caching (the fleet test puts nginx's proxy_cache in front of it).
+  app.get('/about', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=60').type(HTML)
+    return aboutPage()
+  })
+
+  app.get('/me', { preHandler: app.requireSession }, async (request) => {
+    const userId = /** @type {string} */ (request.session.userId)
+    return { userId, name: (await accountOf(userId))?.name }
+  })
+}
