@@ -97,7 +97,7 @@ function setUpPages (app) {
       if (request.routeOptions.url === '/me') return reply.send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is not answering; try again shortly.' })
       const message = error.code === 'FST_DBBASIC_SESSIONS_REVOCATION_FAILED'
         ? 'You were not signed out: the sign-out could not be recorded on the server just now. This browser is still signed in; please try again in a moment.'
-        : 'The demo\'s database is not answering just now. Nothing was changed; please try again in a moment.'
+        : 'The database is not answering just now. Nothing was changed; please try again in a moment.'
       return reply.type(HTML).send(errorPage('Service unavailable', message))
     }
     if (status >= 500) {

@@ -128,8 +128,11 @@ export async function accountRoutes (app, database, limits, settings) {
     return aboutPage()
   })
 
-  app.get('/me', { preHandler: app.requireSession }, async (request) => {
+  app.get('/me', { preHandler: app.requireSession }, async (request, reply) => {
     const userId = /** @type {string} */ (request.session.userId)
-    return { userId, name: (await accountOf(userId))?.name }
+    const user = await accountOf(userId)
+    // A session for an account that does not exist (any more) is no session: requireSession's answer.
+    if (user === undefined) return reply.code(401).send({ statusCode: 401, code: 'FST_DBBASIC_SESSIONS_UNAUTHORIZED', error: 'Unauthorized', message: 'No valid session' })
+    return { userId, name: user.name }
   })
 }

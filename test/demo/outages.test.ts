@@ -12,7 +12,7 @@ import { Browser, demoApp, errorText, postgresServer, signUp, status } from './h
 const t = tap
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
 const NOT_SIGNED_OUT = 'The other browsers were not signed out: the sign-out could not be recorded just now. You are still signed in here; please try again in a moment.'
-const UNAVAILABLE = 'The demo\'s database is not answering just now. Nothing was changed; please try again in a moment.'
+const UNAVAILABLE = 'The database is not answering just now. Nothing was changed; please try again in a moment.'
 
 t.test('SQLite locked by another connection: GET /about answers at once while sign out everywhere waits, then says it was not done', async (t) => {
   const { app, dataDir } = await demoApp(t, { busyWaitMs: 1500 })
