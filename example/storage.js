@@ -32,7 +32,7 @@ export async function connectStorage (app, { dataDir, databaseUrl, redisUrl, bus
   if (redisUrl !== undefined) {
     // No queue while disconnected and a short command timeout: a Redis that is down
     // fails each call at once, and the caller decides what that means.
-    await app.register(fastifyRedis, { url: redisUrl, enableOfflineQueue: false, commandTimeout: 500, maxRetriesPerRequest: 0, closeClient: true })
+    await app.register(fastifyRedis, { url: redisUrl, enableOfflineQueue: false, commandTimeout: 2000, maxRetriesPerRequest: 0, closeClient: true })
     redis = app.redis
     let reported = false
     redis.on('error', (err) => { if (!reported) app.log.warn({ err }, 'demo: Redis connection error'); reported = true })

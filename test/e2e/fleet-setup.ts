@@ -51,6 +51,7 @@ export async function startFleet (t: Test, secrets: string, settings: Record<str
     REDIS_URL: `redis://127.0.0.1:${redis.port}/${n}`,
     // nginx is the one proxy: the address it reports in X-Forwarded-For is the client's.
     TRUST_PROXY: '127.0.0.1',
+    LOG_LEVEL: 'warn',
     SESSION_TTL: '6',
     REVOCATION_STALENESS: '2',
     RATE_LIMIT_MAX: '1000000',

@@ -196,7 +196,7 @@ t.test('sign-in limits: per real client behind nginx and across the three proces
   const guesses = []
   for (let i = 0; i < 9; i++) guesses.push(await postFrom(nginx.base, '/login', { name: `nobody-${i}`, password: 'guess guess' }, '127.0.0.2'))
   const byStatus = (answers: Array<{ status: number }>): Record<number, number> => answers.reduce<Record<number, number>>((m, a) => ({ ...m, [a.status]: (m[a.status] ?? 0) + 1 }), {})
-  t.comment(`one client, 9 guesses: ${JSON.stringify(byStatus(guesses))}, answered by ${new Set(guesses.map((g) => g.upstream)).size} processes`)
+  t.comment(`one client, 9 guesses: ${JSON.stringify(byStatus(guesses))}, in order ${guesses.map((g) => `${g.status} from ${g.upstream}`).join(', ')}`)
   t.same(guesses.map((g) => g.status), [401, 401, 401, 401, 401, 401, 429, 429, 429], 'six attempts a minute for the whole fleet, not six per process')
   t.equal(new Set(guesses.map((g) => g.upstream)).size, 3, 'the attempts went to all three processes')
   const spoofed = await postFrom(nginx.base, '/login', { name: 'nobody-x', password: 'guess guess' }, '127.0.0.2', { 'x-forwarded-for': '10.1.2.3' })
