@@ -9,6 +9,7 @@ import sessions from 'fastify-dbbasic-sessions'
 import { setUpLimits } from './limits.js'
 import { errorPage } from './pages.js'
 import { accountRoutes } from './routes.js'
+import { NOT_HERE } from './sign-out.js'
 import { DEFAULTS } from './settings.js'
 import { connectStorage } from './storage.js'
 
@@ -96,7 +97,7 @@ function setUpPages (app) {
       reply.code(503).header('retry-after', '5')
       if (request.routeOptions.url === '/me') return reply.send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is not answering; try again shortly.' })
       const message = error.code === 'FST_DBBASIC_SESSIONS_REVOCATION_FAILED'
-        ? 'You were not signed out: the sign-out could not be recorded on the server just now. This browser is still signed in; please try again in a moment.'
+        ? NOT_HERE
         : 'The database is not answering just now. Nothing was changed; please try again in a moment.'
       return reply.type(HTML).send(errorPage('Service unavailable', message))
     }

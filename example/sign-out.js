@@ -10,6 +10,7 @@ const HTML = 'text/html; charset=utf-8'
 const ACCOUNT_ID = /^[1-9][0-9]{0,14}$/
 const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/
 const REVOCATION_FAILED = 'FST_DBBASIC_SESSIONS_REVOCATION_FAILED'
+export const NOT_HERE = 'You were not signed out: the sign-out could not be recorded on the server just now. This browser is still signed in; please try again in a moment.'
 
 /** @typedef {(request: import('fastify').FastifyRequest, message?: { notice?: string, error?: string }) => Promise<string | undefined>} Home */
 
@@ -38,7 +39,14 @@ export async function signOutRoutes (app, database, home) {
     const id = accountId(request)
     const { sessionId } = request.session
     // Off the list first: a database that cannot do that cannot store the sign-out either.
-    if (id !== undefined && sessionId !== null) await database.removeDevice(id, sessionId)
+    if (id !== undefined && sessionId !== null) {
+      try {
+        await database.removeDevice(id, sessionId)
+      } catch (err) {
+        if (!(err instanceof DatabaseUnavailable)) throw err
+        return notDone(request, reply, NOT_HERE)
+      }
+    }
     return reply.destroySession().redirect('/', 303)
   })
 

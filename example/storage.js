@@ -30,9 +30,17 @@ const shown = (url) => {
 export async function connectStorage (app, { dataDir, databaseUrl, redisUrl, busyWaitMs }) {
   let redis
   if (redisUrl !== undefined) {
-    // No queue while disconnected and a short command timeout: a Redis that is down
-    // fails each call at once, and the caller decides what that means.
-    await app.register(fastifyRedis, { url: redisUrl, enableOfflineQueue: false, commandTimeout: 2000, maxRetriesPerRequest: 0, closeClient: true })
+    // No queue while disconnected and a command timeout: a Redis that is down fails
+    // each call at once, and the caller decides what that means. Reconnect attempts at
+    // most a second apart, so the counts are shared again soon after Redis is back.
+    await app.register(fastifyRedis, {
+      url: redisUrl,
+      enableOfflineQueue: false,
+      commandTimeout: 2000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (/** @type {number} */ times) => Math.min(times * 100, 1000),
+      closeClient: true
+    })
     redis = app.redis
     let reported = false
     redis.on('error', (err) => { if (!reported) app.log.warn({ err }, 'demo: Redis connection error'); reported = true })

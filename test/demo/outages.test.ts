@@ -11,6 +11,7 @@ import { Browser, demoApp, errorText, postgresServer, signUp, status } from './h
 
 const t = tap
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+const NOT_HERE = 'You were not signed out: the sign-out could not be recorded on the server just now. This browser is still signed in; please try again in a moment.'
 const NOT_SIGNED_OUT = 'The other browsers were not signed out: the sign-out could not be recorded just now. You are still signed in here; please try again in a moment.'
 const UNAVAILABLE = 'The database is not answering just now. Nothing was changed; please try again in a moment.'
 
@@ -49,6 +50,8 @@ t.test('SQLite locked by another connection: GET /about answers at once while si
   t.equal(errorText(register.body), UNAVAILABLE)
   const logout = await there.post('/logout')
   t.equal(logout.statusCode, 503, 'sign out here: 503 too')
+  t.equal(errorText(logout.body), NOT_HERE)
+  t.equal(status(logout.body), 'Signed in as Ann (account 1).')
   t.equal(logout.headers['set-cookie'], undefined, 'and the cookie is kept')
 
   other.exec('ROLLBACK')
@@ -85,6 +88,7 @@ t.test('PostgreSQL stopped: signed-in people keep browsing; sign-in, register an
     }
     t.equal(errorText(pages['sign in'].body), UNAVAILABLE)
     t.equal(errorText(pages['sign out everywhere'].body), NOT_SIGNED_OUT)
+    t.equal(errorText(pages['sign out'].body), NOT_HERE)
     t.equal(status((await browser.get('/')).body), 'Signed in as Ann (account 1).', 'still signed in here')
     t.equal((await new Browser(app).get('/about')).statusCode, 200)
   } finally {
