@@ -79,3 +79,5 @@ export default fastifyDbbasicSessions
 export { createSession, getSession, destroySession } from './standalone.js'
 export { memoryStore } from './revocation/memory.js'
 export { optionsSchema, diagnosticsChannelName }
+export { postgresStore } from './revocation/postgres.js'
+export { redisStore } from './revocation/redis.js'

@@ -245,6 +245,81 @@ export interface RevocationOptions {
   timeout?: number | undefined
 }
 
+/**
+ * What `postgresStore` uses of a node-postgres (`pg`) Pool, such as `fastify.pg.pool` from
+ * @fastify/postgres. Described here so that the package needs no `pg` of its own.
+ */
+export interface PostgresPool {
+  /** Runs one statement on a pooled connection, values as parameters ($1, $2...). */
+  query (text: string, values?: unknown[]): Promise<{ rows: unknown[] }>
+  /** Checks out a connection of its own: the store's LISTEN holds one while subscribed. */
+  connect (): Promise<PostgresPoolClient>
+}
+
+/** What `postgresStore` uses of a connection checked out of a `pg` Pool. */
+export interface PostgresPoolClient {
+  /** Runs one statement on this connection. */
+  query (text: string): Promise<unknown>
+  /** Gives the connection back; with an error or `true` the pool closes it instead of keeping it. */
+  release (destroy?: Error | boolean): void
+  /** A NOTIFY on a channel this connection LISTENs to. */
+  on (event: 'notification', listener: (message: { channel: string }) => void): unknown
+  /** The connection failed (the server went away, for instance). */
+  on (event: 'error', listener: (error: Error) => void): unknown
+  /** The connection closed. */
+  on (event: 'end', listener: () => void): unknown
+}
+
+/** Options of `postgresStore`. */
+export interface PostgresStoreOptions {
+  /**
+   * The table that holds the revocations, created with its indexes when missing. Also
+   * the LISTEN/NOTIFY channel's name. An unqualified SQL identifier: a letter or an
+   * underscore, then letters, digits or underscores, at most 48 characters; it is
+   * quoted, so it is case-sensitive. The connection's search_path decides the schema.
+   * @default 'dbbasic_sessions_revocations'
+   */
+  table?: string | undefined
+}
+
+/**
+ * What `redisStore` uses of an ioredis client, such as `fastify.redis` from
+ * @fastify/redis. Described here so that the package needs no `ioredis` of its own.
+ */
+export interface RedisClient {
+  /** The connection's state: the store refuses to queue a command unless it is `'ready'`. */
+  readonly status: string
+  /** Runs a Lua script atomically: the store's writes and reads are each one script. */
+  eval (script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>
+  /** A second connection with the same options, for SUBSCRIBE. */
+  duplicate (): RedisSubscriber
+}
+
+/** What `redisStore` uses of the connection that `RedisClient.duplicate()` makes. */
+export interface RedisSubscriber {
+  /** Subscribes to a channel; the client subscribes again by itself after reconnecting. */
+  subscribe (channel: string): Promise<unknown>
+  /** A message published on a subscribed channel. */
+  on (event: 'message', listener: (channel: string, message: string) => void): unknown
+  /** The connection failed; the client keeps reconnecting. */
+  on (event: 'error', listener: (error: Error) => void): unknown
+  /** The connection is (again) ready. */
+  on (event: 'ready', listener: () => void): unknown
+  /** Closes the connection at once, without waiting for queued commands. */
+  disconnect (): void
+}
+
+/** Options of `redisStore`. */
+export interface RedisStoreOptions {
+  /**
+   * Prepended to the store's keys (`seq`, `log`, `expiry`) and to its pub/sub channel
+   * (`changes`). 1 to 100 printable ASCII characters, no spaces. The default's braces are a
+   * Redis Cluster hash tag: every key of the store is in one slot, as its scripts need.
+   * @default '{dbbasic-sessions:revocations}:'
+   */
+  prefix?: string | undefined
+}
+
 /** What `validate` is asked about: a correctly signed, unexpired session. */
 export interface ValidatedSession {
   /** The user id the token carries. */
@@ -480,3 +555,17 @@ export declare function memoryStore (): RevocationStore
 
 /** The JSON Schema the plugin validates its options against (with two custom keywords: `minBytes` and `isFunction`). */
 export declare const optionsSchema: Readonly<Record<string, unknown>>
+
+/**
+ * A revocation store in PostgreSQL, on the app's own `pg` Pool (`fastify.pg.pool` from
+ * @fastify/postgres). Creates its table when missing; pushes with LISTEN/NOTIFY.
+ * Throws when an option breaks its rule.
+ */
+export declare function postgresStore (pool: PostgresPool, options?: PostgresStoreOptions): RevocationStore
+
+/**
+ * A revocation store in Redis, on the app's own ioredis client (`fastify.redis` from
+ * @fastify/redis). Pushes with pub/sub on a duplicate of the client. Throws when an option
+ * breaks its rule.
+ */
+export declare function redisStore (client: RedisClient, options?: RedisStoreOptions): RevocationStore

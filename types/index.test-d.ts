@@ -7,7 +7,10 @@ import fastifyDbbasicSessions, {
   fastifyDbbasicSessions as named,
   getSession,
   optionsSchema,
+  postgresStore,
+  redisStore,
   type FastifyDbbasicSessionsOptions,
+  type RevocationStore,
   type Session,
   type SessionEvent,
   type SessionSecurityScheme,
@@ -176,3 +179,17 @@ async function quickStart (): Promise<void> {
 }
 declare function checkPassword (body: unknown): Promise<{ id: string }>
 expectType<() => Promise<void>>(quickStart)
+
+// The stores take the app's own pg Pool and ioredis client, and nothing that lacks their methods.
+{
+  const { default: pg } = await import('pg')
+  const { Redis } = await import('ioredis')
+  expectType<RevocationStore>(postgresStore(new pg.Pool()))
+  expectType<RevocationStore>(postgresStore(new pg.Pool(), { table: 'revocations' }))
+  expectType<RevocationStore>(redisStore(new Redis()))
+  expectType<RevocationStore>(redisStore(new Redis(), { prefix: 'app:' }))
+  expectError(postgresStore(new Redis()))
+  expectError(redisStore(new pg.Pool()))
+  expectError(postgresStore(new pg.Pool(), { table: 1 }))
+  expectError(redisStore(new Redis(), { keyPrefix: 'x' }))
+}
