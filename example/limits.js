@@ -66,6 +66,7 @@ export function countingStore (redis, onFallback) {
         (/** @type {[number, number]} */ [current, ttl]) => done(null, { current, ttl }),
         (/** @type {unknown} */ err) => { onFallback(err); done(null, local(full, window, increment)) })
     }
+
     /** @param {any} route the route's options and routeInfo (the types leave routeInfo out) */
     child (route) { return new CountingStore(null, `${this.prefix}${route.routeInfo.method}${route.routeInfo.url}-`) }
   }

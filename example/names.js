@@ -24,11 +24,10 @@ const TOGETHER = [
   new Set(['Latin', 'Han', 'Hangul'])
 ]
 
-// Cyrillic and Greek letters that display like Latin ones (after case folding).
-const LOOKALIKE = new Map(Object.entries({
-  а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', һ: 'h', і: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', т: 't', у: 'y', ԝ: 'w', х: 'x', ү: 'y', ӏ: 'l',
-  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', μ: 'u', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w'
-}))
+// Cyrillic and Greek letters that display like Latin ones (after case folding), and those.
+const LIKE = 'авсԁеһіјкмнорԛѕтуԝхүӏ' + 'αβεηικμνορτυχω'
+const LATIN = 'abcdehijkmhopqstywxyl' + 'abenikuvoptuxw'
+const LOOKALIKE = new Map([...LIKE].map((char, i) => [char, LATIN[i]]))
 
 /** The scripts a name's letters belong to. */
 function scriptsOf (/** @type {string} */ name) {

@@ -41,4 +41,3 @@ export function tempDataDir (t: Test): string {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
-
