@@ -36,6 +36,9 @@
  * @property {() => Promise<void>} close
  */
 
+/** What a session's user id is when it names an account: the demo's ids are whole numbers from 1. */
+export const ACCOUNT_ID = /^[1-9][0-9]{0,14}$/
+
 /** The database cannot answer now (locked, down, unreachable): the request is a 503. */
 export class DatabaseUnavailable extends Error {
   statusCode = 503

@@ -1,15 +1,12 @@
 // @ts-check
-// The demo's pages and forms: home (signed in or out), register, sign in, /about
-// and /me. Signing out is in sign-out.js.
-import { browserOf, DatabaseUnavailable } from './db.js'
-import { readCredentials } from './input.js'
-import { nameKey } from './names.js'
-import { aboutPage, errorPage, signedInPage, signedOutPage } from './pages.js'
-import { dummyHash, hashPassword, verifyPassword } from './passwords.js'
+// The demo's pages: home (signed in or out), /about and /me. Signing in and
+// registering are in sign-in.js, signing out in sign-out.js.
+import { ACCOUNT_ID, DatabaseUnavailable } from './db.js'
+import { aboutPage, signedInPage, signedOutPage } from './pages.js'
+import { signInRoutes } from './sign-in.js'
 import { signOutRoutes } from './sign-out.js'
 
 const HTML = 'text/html; charset=utf-8'
-const ACCOUNT_ID = /^[1-9][0-9]{0,14}$/
 const NAMES_KEPT = 10_000
 
 /**
@@ -56,7 +53,6 @@ function accounts (database) {
 export async function accountRoutes (app, database, limits, settings) {
   const { ttl, absoluteTtl, staleness, now } = settings
   const seconds = () => Math.floor(now() / 1000)
-  const unknownUserHash = await dummyHash()
   const accountOf = accounts(database)
 
   /** The signed-in page, or undefined when the request has no session of a known account. */
@@ -71,16 +67,6 @@ export async function accountRoutes (app, database, limits, settings) {
     return signedInPage({ name: user.name, userId, issuedAt, expiresAt, absoluteEnd: issuedAt + absoluteTtl, ttl, staleness, devices, sessionId, notice, error })
   }
 
-  /** Signs in as this account, and records the sign-in for "where you are signed in". */
-  async function signIn (/** @type {import('fastify').FastifyRequest} */ request, /** @type {import('fastify').FastifyReply} */ reply, /** @type {number} */ id) {
-    reply.createSession(id)
-    const sessionId = /** @type {string} */ (request.session.sessionId)
-    const device = { sessionId, signedInAt: seconds(), browser: browserOf(request.headers['user-agent']) }
-    // The session is made; a database that fails just now only leaves it off the list.
-    await database.addDevice(id, device, seconds() - absoluteTtl).catch((err) => request.log.warn({ err }, 'demo: the sign-in was not added to the devices list'))
-    return reply.redirect('/', 303)
-  }
-
   app.get('/', async (request, reply) => {
     reply.type(HTML)
     const done = /** @type {Record<string, unknown>} */ (request.query)['signed-out']
@@ -89,37 +75,7 @@ export async function accountRoutes (app, database, limits, settings) {
     return signedOutPage({ notice: done === 'everywhere' ? `Signed out everywhere: every browser signed in to that account is signed out, on every server within ${staleness} s.` : '' })
   })
 
-  app.post('/register', { config: limits.perAddress }, async (request, reply) => {
-    const input = readCredentials(request.body, true)
-    if ('error' in input) return reply.code(400).type(HTML).send(signedOutPage(input))
-    const id = await database.addUser(input.name, nameKey(input.name), await hashPassword(input.password), seconds())
-    if (id === null) {
-      return reply.code(409).type(HTML).send(signedOutPage({
-        error: `The name “${input.name}” is taken, or one that looks the same is. Sign in if it is yours, or register another name.`,
-        name: input.name
-      }))
-    }
-    return signIn(request, reply, id)
-  })
-
-  app.post('/login', { config: limits.perAddress }, async (request, reply) => {
-    const input = readCredentials(request.body, false)
-    if ('error' in input) return reply.code(400).type(HTML).send(signedOutPage(input))
-    const wait = await limits.accountWait(request)
-    if (wait > 0) {
-      return reply.code(429).header('retry-after', String(wait)).type(HTML)
-        .send(errorPage('Too many attempts', `Too many wrong passwords for this account: try again in ${wait} seconds.`))
-    }
-    const user = await database.userByKey(nameKey(input.name))
-    // An unknown name costs the same scrypt as a wrong password.
-    const matches = await verifyPassword(input.password, user?.password_hash ?? unknownUserHash)
-    if (user === undefined || !matches) {
-      await limits.wrongPassword(request)
-      return reply.code(401).type(HTML).send(signedOutPage({ error: 'Wrong name or password.', name: input.name }))
-    }
-    return signIn(request, reply, user.id)
-  })
-
+  await signInRoutes(app, database, limits, settings)
   await signOutRoutes(app, database, home)
 
   // Public caching (the fleet test puts nginx's proxy_cache in front of it).

@@ -3,11 +3,10 @@
 // session on the server too), on one other device (revokeSession) and everywhere
 // (revokeSessions). A sign-out that cannot be recorded is never shown as done: the
 // page says so and this browser stays signed in.
-import { DatabaseUnavailable } from './db.js'
+import { ACCOUNT_ID, DatabaseUnavailable } from './db.js'
 import { errorPage } from './pages.js'
 
 const HTML = 'text/html; charset=utf-8'
-const ACCOUNT_ID = /^[1-9][0-9]{0,14}$/
 const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/
 const REVOCATION_FAILED = 'FST_DBBASIC_SESSIONS_REVOCATION_FAILED'
 export const NOT_HERE = 'You were not signed out: the sign-out could not be recorded on the server just now. This browser is still signed in; please try again in a moment.'
