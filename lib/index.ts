@@ -36,7 +36,7 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     verify: makeVerifier(config.keys, config.policy.clockTolerance, config.cacheSize),
     revocations,
     log: fastify.log,
-    resigns: (keyIndex) => keyIndex > 0,
+    resigns: (keyIndex) => config.resign[keyIndex],
     clearLegacy: legacy === undefined ? '' : serializeCookie(legacy.name, '', 0, config.cookie),
     logins
   }

@@ -5,13 +5,12 @@ import type {
   CookieOptions, CreateSessionOptions, CsrfOptions, FastifyDbbasicSessionsOptions, GetSessionOptions, LegacyCookieOptions,
   ReplyCreateSessionOptions, RevocationOptions, RevocationStore, Secret
 } from '../types/index.js'
-import { InvalidOptionError, NoSecretError } from './errors.js'
+import { InvalidOptionError } from './errors.js'
 import type { Policy } from './lifecycle.js'
-import { toKeys, type Keys } from './token.js'
+import { MAKE_ONE, MIN_SECRET_BYTES, resolveSecrets } from './secrets.js'
+import type { Keys } from './token.js'
 
-export const MIN_SECRET_BYTES = 32
-/** Fewer distinct characters than this in a secret is a pattern, not randomness. */
-const MIN_DISTINCT = 8
+export { weakness } from './secrets.js'
 /** 400 days: browsers cap a cookie's lifetime there, so a longer session could not be kept. */
 export const MAX_TTL = 34560000
 export const DEFAULT_TTL = 2592000
@@ -21,13 +20,18 @@ export const MAX_CACHE_SIZE = 1000000
 export const MAX_STALENESS = 60
 export const DEFAULT_STALENESS = 2
 export const DEFAULT_STORE_TIMEOUT = 5000
-const MAKE_ONE = 'make one with: node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
 
+const oneSecret = { type: 'string', minBytes: MIN_SECRET_BYTES }
+const secretList = { type: 'array', items: oneSecret }
+// A string, a list (the first signs, the rest are previous), or the secrets by role.
 const secretSchema = {
-  type: ['string', 'array'],
+  type: ['string', 'array', 'object'],
   minBytes: MIN_SECRET_BYTES,
   minItems: 1,
-  items: { type: 'string', minBytes: MIN_SECRET_BYTES }
+  items: oneSecret,
+  additionalProperties: false,
+  required: ['current'],
+  properties: { current: oneSecret, next: secretList, previous: secretList }
 }
 const ttlSchema = { type: 'integer', minimum: 1, maximum: MAX_TTL }
 const nowSchema = { isFunction: true }
@@ -105,7 +109,7 @@ const getSchema = {
 }
 
 const RULES: Record<string, string> = {
-  secret: `a string of at least ${MIN_SECRET_BYTES} bytes, or a non-empty array of such strings`,
+  secret: `a string of at least ${MIN_SECRET_BYTES} bytes, or a non-empty array of such strings, or { current, next, previous } (one such string, two arrays of them)`,
   ttl: `an integer number of seconds from 1 to ${MAX_TTL} (400 days)`,
   cookieName: "a cookie name: letters, digits and !#$%&'*+-.^_`|~ only",
   'cookie.path': 'a path that starts with "/" and has no ";" or control characters',
@@ -195,6 +199,15 @@ function editDistance (a: string, b: string): number {
 
 interface ObjectSchema { properties: Record<string, object> }
 
+/** The rule of the part of `secret` at `steps`: the whole, the list of a role, or one secret. */
+function secretRule (steps: string[]): string {
+  if (steps.length === 1) return RULES.secret
+  const last = steps[steps.length - 1]
+  return last === 'next' || last === 'previous'
+    ? `an array of strings of at least ${MIN_SECRET_BYTES} bytes`
+    : `a string of at least ${MIN_SECRET_BYTES} bytes`
+}
+
 function describe (error: ErrorObject, schema: ObjectSchema, data: Record<string, unknown>): string {
   const steps = error.instancePath.split('/').slice(1)
   if (error.keyword === 'additionalProperties') {
@@ -208,16 +221,15 @@ function describe (error: ErrorObject, schema: ObjectSchema, data: Record<string
       `; the options are ${known.map((k) => within + k).join(', ')}`
   }
   if (error.keyword === 'required') {
+    if (steps[0] === 'secret') return `secret needs current: the secret that signs, a string of at least ${MIN_SECRET_BYTES} bytes`
     return `${steps.join('.')} needs ${error.params.missingProperty}: it must be ${RULES[steps.join('.')]}`
   }
   const name = steps.map((s, i) => /^\d+$/.test(s) ? `[${s}]` : (i > 0 ? '.' : '') + s).join('')
-  const rule = steps[0] === 'secret' && steps.length > 1
-    ? `a string of at least ${MIN_SECRET_BYTES} bytes`
-    : RULES[steps.filter((s) => !/^\d+$/.test(s)).join('.')]
   if (steps[0] === 'secret') {
     const hint = error.keyword === 'minBytes' ? `; ${MAKE_ONE}` : ''
-    return `${name} must be ${rule}${hint}`
+    return `${name} must be ${secretRule(steps)}${hint}`
   }
+  const rule = RULES[steps.filter((s) => !/^\d+$/.test(s)).join('.')]
   let value: unknown = data
   for (const s of steps) value = (value as Record<string, unknown>)[s]
   return `${name} must be ${rule}; got ${shown(value)}`
@@ -244,45 +256,9 @@ function defined<T extends object> (options: T | undefined, what = 'options'): T
   return own as T
 }
 
-/** Why a secret is too easy to guess, or undefined when it is not obviously weak. */
-export function weakness (secret: string): string | undefined {
-  if (new Set(secret).size < MIN_DISTINCT) return `it has fewer than ${MIN_DISTINCT} distinct characters`
-  // The shortest period (KMP failure function): a secret that repeats a pattern of at
-  // most half its length holds no more than that pattern does.
-  const fail = new Array<number>(secret.length).fill(0)
-  for (let i = 1, k = 0; i < secret.length; i++) {
-    while (k > 0 && secret[i] !== secret[k]) k = fail[k - 1]
-    if (secret[i] === secret[k]) k++
-    fail[i] = k
-  }
-  const period = secret.length - fail[secret.length - 1]
-  if (period * 2 <= secret.length) return 'it repeats a shorter pattern'
-  return undefined
-}
-
-function strong (secret: string, name: string): string {
-  const why = weakness(secret)
-  if (why !== undefined) {
-    throw new InvalidOptionError(`${name} is too weak (${why}): a secret must be random, at least ${MIN_SECRET_BYTES} bytes; ${MAKE_ONE}`)
-  }
-  return secret
-}
-
-/** Keys from the given secret, else from SECRET_KEY; never a built-in default. */
-export function resolveKeys (secret: Secret | undefined): Keys {
-  if (secret !== undefined) {
-    if (typeof secret === 'string') return toKeys([strong(secret, 'secret')])
-    return toKeys(secret.map((s, i) => strong(s, `secret[${i}]`)))
-  }
-  const env = Object.hasOwn(process.env, 'SECRET_KEY') ? process.env.SECRET_KEY : undefined
-  if (env === undefined || env === '') {
-    throw new NoSecretError(`no secret: pass the secret option or set SECRET_KEY; ${MAKE_ONE}`)
-  }
-  if (Buffer.byteLength(env, 'utf8') < MIN_SECRET_BYTES) {
-    throw new InvalidOptionError(`SECRET_KEY must be at least ${MIN_SECRET_BYTES} bytes; ${MAKE_ONE}`)
-  }
-  return toKeys([strong(env, 'SECRET_KEY')])
-}
+/** A role object given as `secret`, as its own properties (see `defined`); any other value as it is. */
+const ownSecret = (secret: unknown): unknown =>
+  typeof secret === 'object' && secret !== null && !Array.isArray(secret) ? defined(secret, 'secret') : secret
 
 /** Seconds since the epoch from the configured clock; a broken clock is a bug, not "no session". */
 export function clockSeconds (now: () => number): number {
@@ -303,6 +279,10 @@ export interface CookieConfig {
 
 export interface Config {
   keys: Keys
+  /** Per key: a token it verified is re-signed with the current secret. */
+  resign: readonly boolean[]
+  /** Per key, the keys a re-issue of a token it verified is signed with (see Secrets). */
+  signers: readonly Keys[]
   ttl: number
   cookieName: string
   cookie: CookieConfig
@@ -370,7 +350,9 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
   if (legacy !== undefined) checked.legacyCookie = legacy
   if (revocation !== undefined) checked.revocation = revocation
   if (csrf !== undefined) checked.csrf = csrf
+  if (options.secret !== undefined) checked.secret = ownSecret(options.secret)
   check(validatePlugin, optionsSchema, checked)
+  const secrets = resolveSecrets(checked.secret as Secret | undefined)
   const ttl = options.ttl ?? DEFAULT_TTL
   if (options.absoluteTtl !== undefined && options.absoluteTtl < ttl) {
     throw new InvalidOptionError(`absoluteTtl must be at least ttl (${ttl}); got ${options.absoluteTtl}`)
@@ -383,7 +365,9 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
     sameSite: cookie.sameSite ?? 'lax'
   }
   const config: Config = {
-    keys: resolveKeys(options.secret),
+    keys: secrets.keys,
+    resign: secrets.resign,
+    signers: secrets.signers,
     ttl,
     cookieName: options.cookieName ?? defaultCookieName(cookieConfig),
     cookie: cookieConfig,
@@ -419,6 +403,8 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
 function checker<T extends object> (validate: typeof validatePlugin, schema: ObjectSchema) {
   return (options: T | undefined): T => {
     const clean = defined(options)
+    const own = clean as Record<string, unknown>
+    if ('secret' in own) own.secret = ownSecret(own.secret)
     check(validate, schema, clean as Record<string, unknown>)
     return clean
   }

@@ -20,7 +20,7 @@ export interface ReplySide {
 }
 
 export function makeReplySide (ctx: Context): ReplySide {
-  const { cookieName, cookie, keys, policy, now, sessionName, legacy } = ctx.config
+  const { cookieName, cookie, keys, signers, policy, now, sessionName, legacy } = ctx.config
   const { revocations, clearLegacy } = ctx
 
   /** Adds this response's session cookies, replacing any this plugin wrote before in it. */
@@ -47,7 +47,7 @@ export function makeReplySide (ctx: Context): ReplySide {
     }
     let header: string
     try {
-      header = serializeCookie(cookieName, makeToken(userId, reissue.expires, keys, reissue), reissue.persistent === false ? undefined : expiresAt - Math.floor(seconds), cookie)
+      header = serializeCookie(cookieName, makeToken(userId, reissue.expires, signers[keyIndex], reissue), reissue.persistent === false ? undefined : expiresAt - Math.floor(seconds), cookie)
     } catch (err) {
       // A user id near the size limit may not fit once the extra fields are added:
       // keep the session the request carries rather than fail it.
@@ -58,7 +58,7 @@ export function makeReplySide (ctx: Context): ReplySide {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
     warnPlainHttp(request, cookie.secure)
     if (reissue.extended) request.log.debug({ expiresAt }, 'fastify-dbbasic-sessions: session renewed')
-    if (keyIndex > 0) request.log.debug({ secretIndex: keyIndex }, 'fastify-dbbasic-sessions: re-signed with the newest secret')
+    if (ctx.resigns(keyIndex)) request.log.debug({ secretIndex: keyIndex }, 'fastify-dbbasic-sessions: re-signed with the newest secret')
     if (sessionChannel.hasSubscribers) {
       const route = routeOf(request)
       if (reissue.extended) publish({ event: 'renewed', userId, expiresAt, secretIndex: keyIndex, route, request })
@@ -133,7 +133,7 @@ export function makeReplySide (ctx: Context): ReplySide {
     state.explicit = true
     state.pending = null
     warnPlainHttp(this.request, cookie.secure)
-    setSession(this.request, { userId: id, issuedAt: issue.iat ?? null, expiresAt: issue.expires, sessionId })
+    setSession(this.request, { userId: id, issuedAt: Math.floor(loginMs / 1000), expiresAt: issue.expires, sessionId })
     if (sessionChannel.hasSubscribers) publish({ event: 'created', userId: id, expiresAt: issue.expires, route: routeOf(this.request), request: this.request })
     return token
   }

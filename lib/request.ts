@@ -46,7 +46,7 @@ export function makeRequestSide (ctx: Context): { onRequest: onRequestHookHandle
     if (table.size === 0) return undefined
     if (table.sessionRevoked(token.key, seconds)) return 'revoked'
     if (table.users.size === 0) return undefined
-    const loginMs = token.iat === null ? loginOf(token, policy) * 1000 : loginMilliseconds(token.sid, token.iat)
+    const loginMs = loginMilliseconds(token.sid, loginOf(token, policy))
     return table.userRevoked(token.userId, loginMs, seconds) ? 'revoked' : undefined
   }
 

@@ -2,7 +2,8 @@
 import type * as Contract from '../types/index.js'
 import { InvalidUserIdError } from './errors.js'
 import type { CreateSessionOptions, GetSessionOptions } from '../types/index.js'
-import { DEFAULT_TTL, MAX_TTL, checkCreateOptions, checkGetOptions, clockSeconds, resolveKeys, shown } from './options.js'
+import { DEFAULT_TTL, MAX_TTL, checkCreateOptions, checkGetOptions, clockSeconds, shown } from './options.js'
+import { resolveSecrets, sameSecrets, secretsKey } from './secrets.js'
 import { makeToken, verifyToken, type Keys } from './token.js'
 
 /** The user id as the token carries it: the reference writes str(user_id). */
@@ -12,30 +13,19 @@ export function normalizeUserId (userId: unknown): string {
   throw new InvalidUserIdError(`userId must be a non-empty string or a safe integer; got ${shown(userId)}`)
 }
 
-// Keys are derived once per distinct list of secrets. The list is compared by
-// content, with a copy kept here: an array edited in place (an incident rotation
-// with splice) or a changed SECRET_KEY takes effect on the next call.
-// Never equal to a caller's list: the first call derives keys.
+// Keys are derived once per distinct secret. It is compared by content, with a
+// copy kept here: an array edited in place (an incident rotation with splice) or a
+// changed SECRET_KEY (SECRET_KEYS, SECRET_KEYS_NEXT) takes effect on the next call.
+// Never equal to a caller's secret: the first call derives keys.
 const UNSET = Symbol('no secret yet')
 let lastSecrets: readonly unknown[] = [UNSET]
 let lastKeys: Keys = []
 function keysFor (secret: Contract.Secret | undefined): Keys {
-  const wanted = secret ?? envSecret()
-  if (sameSecrets(wanted, lastSecrets)) return lastKeys
-  const keys = resolveKeys(secret)
-  lastSecrets = typeof wanted === 'string' ? [wanted] : [...(wanted as readonly string[])]
+  if (sameSecrets(secret, lastSecrets)) return lastKeys
+  const keys = resolveSecrets(secret).keys
+  lastSecrets = secretsKey(secret) as readonly unknown[]
   lastKeys = keys
   return keys
-}
-
-// Read as resolveKeys reads it: an own property of process.env only.
-const envSecret = (): string | undefined => Object.hasOwn(process.env, 'SECRET_KEY') ? process.env.SECRET_KEY : undefined
-
-function sameSecrets (wanted: unknown, known: readonly unknown[]): boolean {
-  if (typeof wanted === 'string') return known.length === 1 && known[0] === wanted
-  if (!Array.isArray(wanted) || wanted.length !== known.length) return false
-  for (let i = 0; i < known.length; i++) if (wanted[i] !== known[i]) return false
-  return true
 }
 
 interface Given { secret: unknown, ttl: unknown, now: unknown }

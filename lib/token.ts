@@ -89,14 +89,16 @@ export function newSessionId (nowMs: number): string {
 
 /**
  * The login time in milliseconds a token's session id records, when it agrees with the
- * token's `iat` (a sid not made by newSessionId almost never does); else `iat` in ms.
+ * token's `iat` (a sid not made by newSessionId almost never does). A login time in
+ * whole seconds could be anywhere in its second: it counts as just before it, so a
+ * cut-off in that second covers it.
  */
 export function loginMilliseconds (sid: string | null, iat: number): number {
   if (sid !== null && sid.length === SID_LENGTH) {
     const ms = Buffer.from(sid.slice(0, 8), 'base64url').readUIntBE(0, 6)
     if (Math.floor(ms / 1000) === iat) return ms
   }
-  return iat * 1000
+  return iat * 1000 - 1
 }
 
 /** The revocation key of a token without a sid: every copy shares it, and it does not give the token away. */
@@ -127,7 +129,6 @@ export function encodeToken (userId: string, expires: number, key: HmacKey, extr
 
 /** A token of the package's keys, refused when no cookie could hold it. */
 export function makeToken (userId: string, expires: number, keys: Keys, extras?: Extras): string {
-  if (extras?.sid !== undefined && !SID.test(extras.sid)) throw new TypeError('a session id is 16 to 64 base64url characters')
   const token = encodeToken(userId, expires, keys[0], extras)
   if (token.length > MAX_TOKEN_LENGTH) {
     throw new TooLargeError(`the token would be ${token.length} characters, over the ${MAX_TOKEN_LENGTH} a cookie holds; use a shorter user id`)

@@ -69,6 +69,20 @@ export async function buildApp (
   return app
 }
 
+/** The error registering the plugin with `options` gives, at register or ready (fails the test if none). */
+export async function registerError (options: unknown): Promise<Error & { code?: string }> {
+  const app = Fastify()
+  try {
+    await app.register(sessions, options as FastifyDbbasicSessionsOptions)
+    await app.ready()
+  } catch (err) {
+    return err as Error & { code?: string }
+  } finally {
+    await app.close()
+  }
+  throw new Error('the plugin registered')
+}
+
 /** The value of the one Set-Cookie header a response carries for `name`, split into value and attributes. */
 export function sessionCookie (headers: Record<string, unknown>, name = '__Host-session'): { value: string, attributes: string[], raw: string } | undefined {
   const all = headers['set-cookie']

@@ -1,7 +1,7 @@
 // `npm run test:package`: the packed tarball, installed into a new app, works through
 // both `import` and `require()`, and a strict TypeScript app written from the README
 // (strict, exactOptionalPropertyTypes, requireUserId, a renamed session) compiles
-// against it and runs. Not a tap test: it runs npm itself.
+// against it and runs, under TypeScript 5.9 and 7. Not a tap test: it runs npm itself.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -18,7 +18,7 @@ try {
   const shipped = files.map((f) => f.path).sort()
   console.log(`packed ${filename}: ${shipped.join(', ')}`)
   for (const path of shipped) {
-    if (!/^(dist\/[a-z]+\.js|types\/index\.d\.ts|package\.json|README\.md|LICENSE)$/.test(path)) {
+    if (!/^(dist\/(revocation\/)?[a-z]+\.js|types\/index\.d\.ts|package\.json|README\.md|LICENSE)$/.test(path)) {
       throw new Error(`unexpected file in the package: ${path}`)
     }
   }
@@ -41,9 +41,12 @@ try {
     console.log(KIND + ': ok')
   `
   writeFileSync(join(app, 'esm.mjs'), `import Fastify from 'fastify'
-import sessions, { createSession, getSession } from 'fastify-dbbasic-sessions'
+import sessions, { createSession, getSession, postgresStore, redisStore } from 'fastify-dbbasic-sessions'
 const KIND = 'import'
-${check}`)
+${check}
+// The stores load with neither pg nor ioredis installed: the package depends on neither.
+if (typeof postgresStore !== 'function' || typeof redisStore !== 'function') throw new Error('stores')
+`)
   writeFileSync(join(app, 'cjs.cjs'), `const Fastify = require('fastify')
 const { fastifyDbbasicSessions: sessions, createSession, getSession } = require('fastify-dbbasic-sessions')
 const KIND = 'require()'
@@ -102,10 +105,16 @@ const who = await renamed.inject({ url: '/who', headers: { cookie } })
 if (who.json().userId !== 'packed') throw new Error('sessionName: ' + who.body)
 console.log('strict TypeScript: ok')
 `)
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] })
+  // Both compilers a new app may have: TypeScript 5.9 and 7 (the native tsc, installed here as typescript7).
+  for (const [compiler, outDir] of [['typescript', 'out'], ['typescript7', 'out7']]) {
+    const tsc = join(root, 'node_modules', compiler, 'bin', 'tsc')
+    const version = execFileSync(process.execPath, [tsc, '--version'], { encoding: 'utf8' }).trim()
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--outDir', outDir], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] })
+    console.log(`the strict app compiled with tsc ${version}`)
+  }
 
   const env = { ...process.env, SECRET_KEY: 'pack-smoke-secret-0123456789abcdef0123' }
-  for (const file of ['esm.mjs', 'cjs.cjs', 'out/app.mjs']) {
+  for (const file of ['esm.mjs', 'cjs.cjs', 'out/app.mjs', 'out7/app.mjs']) {
     process.stdout.write(execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8', env }))
   }
 } finally {

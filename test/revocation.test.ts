@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createSession, memoryStore } from '../lib/index.js'
 import type { FastifyDbbasicSessionsOptions, RevocationStore } from '../types/index.js'
+import { encodeToken, toKeys } from '../lib/token.js'
 import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
 
 const S0 = T0 / 1000
@@ -91,6 +92,18 @@ t.test('revokeSessions signs a user out everywhere, whatever made the session; a
   t.equal((await visit(a, fresh)).session.userId, 'bob', 'so does one on another instance')
 })
 
+t.test('revokeSessions covers tokens with a login time and no session id (an older version\'s) and re-signed Python ones', async (t) => {
+  const [a, b] = await pair(t, { secret: [SECRET, OTHER_SECRET] })
+  const keys = toKeys([SECRET])
+  const older = encodeToken('hal', S0 + 3600, keys[0], { iat: S0 })
+  const python = createSession('hal', { secret: OTHER_SECRET, now: () => T0 })
+  const resigned = (await visit(a, python)).cookie!.value
+  t.equal(payloadOf(resigned).sid?.length, 22, 'the re-signed Python token carries its copies\' key as its id')
+  await a.revokeSessions('hal')
+  await settle()
+  for (const token of [older, python, resigned]) t.same((await visit(b, token)).session, NONE)
+})
+
 t.test('revokeSession ends one device by its session id, kept across renewals', async (t) => {
   const time = clock()
   const [a, b] = await pair(t, { ttl: 600, rolling: true, now: time.now })
@@ -133,9 +146,20 @@ t.test('a revocation is kept only until no token it covers can be valid', async 
   t.same((await store.since(null, S0 + 601 + 2)).revocations.map((r) => r.kind), ['user'], 'past its end the session\'s is dropped')
 
   const capped = memoryStore()
-  const [c] = await pair(t, { ttl: 600, absoluteTtl: 3600, now: time.now }, capped)
+  const [c] = await pair(t, { ttl: 600, absoluteTtl: 3600, rolling: true, clockTolerance: 5, now: time.now }, capped)
   await c.revokeSessions('fay')
-  t.equal((await capped.since(null, S0)).revocations[0].until, S0 + 3600 + 2, 'absoluteTtl bounds it')
+  t.equal((await capped.since(null, S0)).revocations[0].until, S0 + 3600 + 5 + 2, 'absoluteTtl (and the clock tolerance) bound a user\'s')
+  const rolling = await login(c, 'gia')
+  time.advance(100)
+  await logout(c, rolling)
+  t.equal((await capped.since(null, S0)).revocations[1].until, S0 + 100 + 600 + 5 + 2, 'a rolling session\'s: a renewal elsewhere may still move it one ttl past now')
+  time.advance(3300)
+  const [d] = await pair(t, { ttl: 3600, absoluteTtl: 3600, rolling: true, now: time.now }, capped)
+  const full = await login(d, 'ida')
+  time.advance(2000)
+  await logout(d, full)
+  const last = (await capped.since(null, S0)).revocations.at(-1)!
+  t.equal(last.until, S0 + 3400 + 3600 + 2, 'never past the login plus absoluteTtl, renewals or not')
 })
 
 t.test('a revocation that cannot be stored is never reported as done', async (t) => {

@@ -82,6 +82,7 @@ t.test('signed payloads that are not a session are refused, not thrown', async (
   }
   t.equal(verifyToken(signed('{"user_id": 42, "expires": 1764118800}'), keys, NOW), 'malformed', 'numeric user_id')
   t.equal(verifyToken(signed('{"user_id": "never closed'), keys, NOW), 'malformed', 'a user id whose quote never closes')
+  t.equal(verifyToken(signed('{"user_id": "4", "expires": 1764118800, "sid": "never closed'), keys, NOW), 'malformed', 'a session id whose quote never closes')
   t.equal(verifyToken(signed('null'), keys, NOW), 'malformed')
   t.equal(verifyToken(signed('"text"'), keys, NOW), 'malformed')
   t.equal(verifyToken(signed('{"user_id": "4", "expires": true}'), keys, NOW), 'malformed', 'boolean expires')

@@ -1,7 +1,34 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 
-/** A secret, or a list of them: the first signs, every one verifies. */
-export type Secret = string | readonly string[]
+/**
+ * Secrets by role, for rotating across servers without re-signing cookies back and
+ * forth (docs/rotation.md). Every secret verifies; tokens are tried against `current`,
+ * then `next`, then `previous`, in that order (the order `secretIndex` counts in).
+ * Each is a string of at least 32 bytes, not obviously weak, and no secret may be
+ * given twice or in two roles.
+ */
+export interface SecretRoles {
+  /** The secret that signs every new token and every re-signed one. */
+  current: string
+  /**
+   * Secrets that verify and are kept: a token signed with one is never re-signed with
+   * `current`, and a renewal of it stays signed with it. Step 1 of a rotation.
+   * @default []
+   */
+  next?: readonly string[] | undefined
+  /**
+   * Secrets that verify and are retired: a token signed with one is re-signed with
+   * `current` on its next request. Step 2 of a rotation.
+   * @default []
+   */
+  previous?: readonly string[] | undefined
+}
+
+/**
+ * A secret; a list of them, the first signing and the others verifying as `previous`
+ * (`[a, b, c]` is `{ current: a, previous: [b, c] }`); or secrets by role.
+ */
+export type Secret = string | readonly string[] | SecretRoles
 
 /** Attributes of the session cookie. */
 export interface CookieOptions {
@@ -65,11 +92,15 @@ export interface LegacyCookieOptions {
 /** Options of the plugin. Validated at register; a bad one makes `register`/`ready` reject. */
 export interface FastifyDbbasicSessionsOptions {
   /**
-   * The signing secret: a string of at least 32 bytes, or a non-empty list of them
-   * (the first signs, every one verifies, for rotation). Used as its UTF-8 bytes,
-   * as dbbasic-sessions does, so a Python service with the same SECRET_KEY reads the same tokens.
+   * The signing secret: a string of at least 32 bytes, a non-empty list of them
+   * (the first signs, every one verifies, for rotation), or `{ current, next, previous }`
+   * (see SecretRoles). Used as its UTF-8 bytes, as dbbasic-sessions does, so a Python
+   * service with the same SECRET_KEY reads the same tokens.
    * Make one with `node -e "console.log(crypto.randomBytes(32).toString('hex'))"`.
-   * @default process.env.SECRET_KEY
+   * Without it: `SECRET_KEYS` (comma-separated, the first signs, the others are
+   * previous) with `SECRET_KEYS_NEXT` (comma-separated next secrets), else `SECRET_KEY`
+   * (one secret, used whole).
+   * @default process.env.SECRET_KEYS, else process.env.SECRET_KEY
    */
   secret?: Secret | undefined
   /**
@@ -371,8 +402,8 @@ export interface ReplyCreateSessionOptions {
 /** Options of the standalone `createSession`. */
 export interface CreateSessionOptions {
   /**
-   * The signing secret (the first of a list signs).
-   * @default process.env.SECRET_KEY
+   * The signing secret (the first of a list signs; `current` of SecretRoles).
+   * @default process.env.SECRET_KEYS, else process.env.SECRET_KEY (as the plugin reads them)
    */
   secret?: Secret | undefined
   /**
@@ -390,8 +421,8 @@ export interface CreateSessionOptions {
 /** Options of the standalone `getSession`. */
 export interface GetSessionOptions {
   /**
-   * The secret, or a list of secrets that may each verify.
-   * @default process.env.SECRET_KEY
+   * The secret, or a list of secrets that may each verify, or SecretRoles (all verify).
+   * @default process.env.SECRET_KEYS, else process.env.SECRET_KEY (as the plugin reads them)
    */
   secret?: Secret | undefined
   /**
@@ -425,11 +456,12 @@ export type SessionEvent =
     event: 're-signed'
     /**
      * Why the cookie was re-issued besides any renewal, the first that applies: signed
-     * by an older secret of the list, or read under `legacyCookie.name`.
+     * by a previous secret (any but the first of a list), or read under `legacyCookie.name`.
      */
     reason: 'older secret' | 'cookie name'
     userId: string
     expiresAt: number
+    /** The position of the secret that verified the token: in the list, or counting `current` as 0, then `next`, then `previous`. */
     secretIndex: number
     route: string | undefined
     request: FastifyRequest

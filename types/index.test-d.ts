@@ -6,11 +6,16 @@ import fastifyDbbasicSessions, {
   diagnosticsChannelName,
   fastifyDbbasicSessions as named,
   getSession,
+  memoryStore,
+  type Revocation,
+  type RevocationOptions,
+  type RevocationStore,
   optionsSchema,
   postgresStore,
   redisStore,
   type FastifyDbbasicSessionsOptions,
-  type RevocationStore,
+  type Secret,
+  type SecretRoles,
   type Session,
   type SessionEvent,
   type SessionSecurityScheme,
@@ -46,6 +51,21 @@ app.register(fastifyDbbasicSessions, {
 app.register(fastifyDbbasicSessions, { validate: () => true, cacheSize: 0 })
 const fromEnv: string[] = (process.env.SECRETS ?? '').split(',')
 expectAssignable<FastifyDbbasicSessionsOptions>({ secret: fromEnv })
+
+// Secrets by role: current is required, next and previous are lists of strings.
+app.register(fastifyDbbasicSessions, { secret: { current: 'new'.repeat(11), next: ['n2'.repeat(16)], previous: ['old'.repeat(11)] } })
+app.register(fastifyDbbasicSessions, { secret: { current: 'new'.repeat(11) } })
+const roles: SecretRoles = { current: 'a', next: fromEnv, previous: undefined }
+expectAssignable<Secret>(roles)
+expectAssignable<FastifyDbbasicSessionsOptions>({ secret: { current: 'a', next: [] as readonly string[] } })
+expectType<string | null>(getSession('t', { secret: { current: 'a', previous: ['b'] } }))
+expectType<string>(createSession('a', { secret: { current: 'a', next: ['b'] } }))
+expectError(app.register(fastifyDbbasicSessions, { secret: { next: ['n'] } }))
+expectError(app.register(fastifyDbbasicSessions, { secret: { current: 'a', next: 'n' } }))
+expectError(app.register(fastifyDbbasicSessions, { secret: { current: 'a', previous: [1] } }))
+expectError(app.register(fastifyDbbasicSessions, { secret: { current: ['a'] } }))
+expectNotAssignable<Secret>({ current: 'a', nxt: ['n'] })
+expectError(getSession('t', { secret: { previous: ['b'] } }))
 
 // Options that must not compile.
 expectError(app.register(fastifyDbbasicSessions, { ttl: '3600' }))
@@ -142,13 +162,41 @@ if (event.event === 'no-session') {
   expectType<string | undefined>(event.route)
 }
 if (event.event === 'renewed') expectType<number>(event.secretIndex)
-if (event.event === 're-signed') expectType<'older secret' | 'cookie name' | 'login time'>(event.reason)
+if (event.event === 're-signed') expectType<'older secret' | 'cookie name'>(event.reason)
 // @ts-expect-error a renewal has no reason
 if (event.event === 'renewed') console.log(event.reason)
 
 // exactOptionalPropertyTypes is on for this file (package.json "tsd"): undefined
 // still means "the default", so options read from the environment compile.
 expectAssignable<FastifyDbbasicSessionsOptions>({ secret: process.env.SECRET_KEY, ttl: undefined, cookie: { domain: undefined } })
+
+// Revocation: the option, the store contract, the decorators, the session id.
+{
+  const app = Fastify()
+  const store = memoryStore()
+  expectAssignable<RevocationStore>(store)
+  app.register(fastifyDbbasicSessions, { revocation: { store } })
+  app.register(fastifyDbbasicSessions, { revocation: { store, staleness: 1, onStale: 'refuse', timeout: 1000 }, externalTtl: 3600 })
+  app.register(fastifyDbbasicSessions, { legacyCookie: { name: 'session', issuedBefore: 1, acceptWithoutIat: true } })
+  expectError(app.register(fastifyDbbasicSessions, { revocation: {} }))
+  expectError(app.register(fastifyDbbasicSessions, { revocation: { store, onStale: 'ignore' } }))
+  expectError(app.register(fastifyDbbasicSessions, { revocation: { store: { add: async () => {} } } }))
+  expectType<Promise<void>>(app.revokeSessions('alice'))
+  expectType<Promise<void>>(app.revokeSessions(42))
+  expectType<Promise<void>>(app.revokeSession('AZq9dbgAMs38td7cgfC_tcYl'))
+  expectError(app.revokeSession(42))
+  app.get('/devices', async (request) => {
+    expectType<string | null>(request.session.sessionId)
+    return null
+  })
+  const own: RevocationStore = {
+    add: async (revocation: Revocation) => { expectType<'session' | 'user'>(revocation.kind) },
+    since: async (cursor: string | null, now: number) => ({ revocations: [], cursor: String(cursor ?? now) })
+  }
+  expectAssignable<RevocationOptions>({ store: own })
+  if (event.event === 'revocation-stale') expectType<'accept' | 'refuse'>(event.policy)
+  if (event.event === 'revocation-write-failed') expectType<'session' | 'user'>(event.kind)
+}
 
 // The README quick start, as written there.
 async function quickStart (): Promise<void> {

@@ -49,6 +49,8 @@ export class RevocationSync {
   /** When (by the plugin's clock, ms) the last successful read started; what was stored before it is known. */
   #lastRead = -Infinity
   #stale = false
+  /** Why the last read failed, for the stale line. */
+  #lastError: unknown
   #reading: Promise<void> | null = null
   #again = false
   #closed = false
@@ -78,7 +80,7 @@ export class RevocationSync {
     try {
       this.#stopPush = await timed(() => subscribe.call(this.#store, () => { this.read() }), this.#config.timeout, 'subscribing to the revocation store')
     } catch (err) {
-      this.#log.warn({ err: described(err) }, `fastify-dbbasic-sessions: the revocation store's push is unavailable; reading it every ${this.#config.staleness / 2} s`)
+      this.#log.warn({ storeError: described(err) }, `fastify-dbbasic-sessions: the revocation store's push is unavailable; reading it every ${this.#config.staleness / 2} s`)
     }
   }
 
@@ -119,11 +121,11 @@ export class RevocationSync {
         this.table.add(revocation)
         if (revocation.kind === 'user') this.#observe(revocation.after)
       }
-      if (this.table.crowded) this.table.merge(0)
       this.#cursor = String(batch.cursor)
       this.#lastRead = started
     } catch (err) {
-      this.#checkStale(err)
+      this.#lastError = err
+      this.#checkStale()
       return
     }
     if (this.#stale) {
@@ -133,19 +135,21 @@ export class RevocationSync {
     }
   }
 
-  #checkStale (err?: unknown): void {
+  #checkStale (): void {
     if (this.#stale || this.#now() - this.#lastRead <= this.#config.staleness * 1000) return
     this.#stale = true
     const policy = this.#config.onStale
-    this.#log.warn({ err: err === undefined ? undefined : described(err) },
+    this.#log.warn({ storeError: this.#lastError === undefined ? undefined : described(this.#lastError) },
       `fastify-dbbasic-sessions: the revocation store has not been read for over ${this.#config.staleness} s; until it is, ` +
       (policy === 'refuse' ? 'every session is refused (revocation.onStale "refuse")' : 'sessions are checked against the revocations already known (revocation.onStale "accept")'))
     if (sessionChannel.hasSubscribers) publish({ event: 'revocation-stale', policy })
   }
 
   #tick (): void {
-    this.#checkStale()
-    this.read()
+    // A read still under way may hang: the staleness is then noticed here; a new read
+    // notices it itself when it fails.
+    if (this.#reading === null) this.read()
+    else this.#checkStale()
     const now = this.#now()
     if (now - this.#lastPrune < PRUNE_EVERY_MS) return
     this.#lastPrune = now
@@ -154,7 +158,7 @@ export class RevocationSync {
     const prune = this.#store.prune
     if (prune !== undefined) {
       timed(() => prune.call(this.#store, seconds), this.#config.timeout, 'pruning the revocation store')
-        .catch((err: unknown) => { this.#log.debug({ err: described(err) }, 'fastify-dbbasic-sessions: pruning the revocation store failed; it is tried again later') })
+        .catch((err: unknown) => { this.#log.debug({ storeError: described(err) }, 'fastify-dbbasic-sessions: pruning the revocation store failed; it is tried again later') })
     }
   }
 
@@ -163,7 +167,7 @@ export class RevocationSync {
     try {
       await timed(() => this.#store.add(revocation), this.#config.timeout, 'writing to the revocation store')
     } catch (err) {
-      this.#log.error({ err: described(err), kind: revocation.kind }, 'fastify-dbbasic-sessions: a revocation could not be stored, so it was not made; the caller was told')
+      this.#log.error({ storeError: described(err), kind: revocation.kind }, 'fastify-dbbasic-sessions: a revocation could not be stored, so it was not made; the caller was told')
       if (sessionChannel.hasSubscribers) publish({ event: 'revocation-write-failed', kind: revocation.kind })
       throw new RevocationFailedError()
     }

@@ -85,7 +85,8 @@ export class RevocationTable {
       if (until >= nowSeconds) fresh.push([fingerprintHigh(key), fingerprintLow(key), until])
     }
     this.#pending.clear()
-    fresh.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    // By the high half, then the low: a difference in the high half outweighs any in the low.
+    fresh.sort((a, b) => (a[0] - b[0]) * 4294967296 + (a[1] - b[1]))
     const total = this.#high.length + fresh.length
     const high = new Uint32Array(total)
     const low = new Uint32Array(total)

@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
+import { waitFor, waitForPage, type Tab } from './engines/engine.js'
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -56,4 +57,11 @@ export async function startAttacker (t: Test, attacks: Attacks, options: { tls?:
   await once(server, 'listening')
   t.teardown(() => { server.closeAllConnections(); server.close() })
   return { port: (server.address() as AddressInfo).port }
+}
+
+/** Opens an attack page and waits until it has done its work: the fetch page's title says so; a form page lands on `target`. */
+export async function openAttack (tab: Tab, url: string, kind: string, target: string): Promise<void> {
+  await tab.goto(url)
+  if (kind === 'fetch') await waitFor('the fetch page to finish', async () => await tab.run<string>('return document.title') === 'done' ? true : undefined)
+  else await waitForPage(tab, `the form to land on ${target}`, (u) => u.startsWith(target))
 }

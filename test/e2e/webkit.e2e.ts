@@ -1,0 +1,9 @@
+// `npm run test:e2e`, in Webkit: the demo's scenarios and the safety of the defaults,
+// shared by every engine (demo-scenarios.ts, safety-scenarios.ts), driven by engines/webkit.ts.
+import t from 'tap'
+import { demoScenarios } from './demo-scenarios.js'
+import { launchWebkit } from './engines/webkit.js'
+import { safetyScenarios } from './safety-scenarios.js'
+
+t.test('the demo', async (t) => { demoScenarios(t, launchWebkit) })
+t.test('the safety of the defaults, over https', async (t) => { safetyScenarios(t, launchWebkit) })
