@@ -17,7 +17,7 @@ const HTML = 'text/html; charset=utf-8'
 
 /**
  * @typedef {object} DemoOptions
- * @property {string | string[]} secret
+ * @property {import('fastify-dbbasic-sessions').Secret} secret
  * @property {string} dataDir where the SQLite file lives (created if missing); unused with databaseUrl
  * @property {string} [databaseUrl] postgres:// : accounts, devices and revocations in PostgreSQL
  * @property {string} [redisUrl] redis:// : sign-in counts shared in Redis

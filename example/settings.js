@@ -75,7 +75,15 @@ export function settingsFromEnv (env) {
   if (absoluteTtl < ttl) throw new Error(`SESSION_ABSOLUTE_TTL (${absoluteTtl}) must be at least SESSION_TTL (${ttl})`)
   // SECRET_KEYS, comma-separated (the first signs, all verify), is for rotation drills.
   /** @type {string | string[] | undefined} */
+  /** @type {import('fastify-dbbasic-sessions').Secret | undefined} */
   let secret = env.SECRET_KEYS ? env.SECRET_KEYS.split(',') : env.SECRET_KEY
+  // SECRET_KEYS_NEXT (comma-separated): secrets that verify and are never re-signed away
+  // from, for step 1 of the rotation recipe, as the plugin reads them itself.
+  if (env.SECRET_KEYS_NEXT) {
+    if (!env.SECRET_KEYS) throw new Error('SECRET_KEYS_NEXT needs SECRET_KEYS: its first secret signs, the next ones only verify')
+    const [current, ...previous] = env.SECRET_KEYS.split(',')
+    secret = { current, previous, next: env.SECRET_KEYS_NEXT.split(',') }
+  }
   const secretGenerated = !secret
   if (!secret) secret = randomBytes(32).toString('hex')
   return {

@@ -146,6 +146,8 @@ t.test('settings: every variable', async (t) => {
   t.equal(settingsFromEnv({ SESSION_TTL: '86400' }).absoluteTtl, 86400, 'unset, the absolute lifetime grows to one ttl')
   t.equal(settingsFromEnv({ SESSION_TTL: '', PORT: '' }).ttl, 1800, 'empty means unset')
   t.equal(settingsFromEnv({ TRUST_PROXY: '1' }).trustProxy, 1, 'a hop count')
+  t.same(settingsFromEnv({ SECRET_KEYS: 'a'.repeat(32) + ',' + 'b'.repeat(32), SECRET_KEYS_NEXT: 'c'.repeat(32) }).secret,
+    { current: 'a'.repeat(32), previous: ['b'.repeat(32)], next: ['c'.repeat(32)] }, 'SECRET_KEYS_NEXT: secrets by role, step 1 of the rotation recipe')
   t.equal(settingsFromEnv({ DATABASE_URL: 'postgresql://h/db' }).databaseUrl, 'postgresql://h/db')
 })
 
@@ -165,6 +167,7 @@ t.test('settings: wrong values stop the demo with a message naming the variable'
     [{ ACCOUNT_RATE_LIMIT_MAX: '0' }, 'ACCOUNT_RATE_LIMIT_MAX must be a whole number from 1 on; got "0"'],
     [{ DATABASE_URL: 'mysql://u:secret@h/db' }, 'DATABASE_URL must be a postgres:// or postgresql:// URL'],
     [{ REDIS_URL: 'http://u:secret@h' }, 'REDIS_URL must be a redis:// or rediss:// URL'],
+    [{ SECRET_KEY: 'k'.repeat(40), SECRET_KEYS_NEXT: 'c'.repeat(32) }, 'SECRET_KEYS_NEXT needs SECRET_KEYS: its first secret signs, the next ones only verify'],
     [{ TRUST_PROXY: 'nginx' }, 'TRUST_PROXY must be a hop count or the proxies\' addresses, comma-separated; got "nginx"'],
     [{ RATE_LIMIT_MAX: '0' }, 'RATE_LIMIT_MAX must be a whole number from 1 on; got "0"'],
     [{ PORT: 'http' }, 'PORT must be a whole number from 0 on; got "http"'],

@@ -14,8 +14,8 @@ import type { Client, Stats } from './fleet-client.js'
 export interface Backend { port: number, demo: Demo }
 export interface Fleet {
   backends: Backend[]
-  /** Stops one process (SIGTERM, it drains) and starts it again with these secrets. */
-  restart: (backend: Backend, secrets: string) => Promise<void>
+  /** Stops one process (SIGTERM, it drains) and starts it again with these secrets (SECRET_KEYS, and SECRET_KEYS_NEXT when given). */
+  restart: (backend: Backend, secrets: string, next?: string) => Promise<void>
   /** kill -9, then starts it again. */
   killAndStart: (backend: Backend) => Promise<void>
   /** A query on the fleet's database (a pool of one, ended at teardown). */
@@ -45,8 +45,9 @@ export async function startFleet (t: Test, secrets: string, settings: Record<str
   const pool = new pg.Pool({ ...postgres.config, database, max: 1, connectionTimeoutMillis: 2000 })
   pool.on('error', () => {})
   t.teardown(() => pool.end())
-  const env = (keys: string, port: number): Record<string, string> => ({
+  const env = (keys: string, port: number, next?: string): Record<string, string> => ({
     SECRET_KEYS: keys,
+    ...(next === undefined ? {} : { SECRET_KEYS_NEXT: next }),
     DATABASE_URL: `postgres://${postgres.config.user}@127.0.0.1:${postgres.port}/${database}`,
     REDIS_URL: `redis://127.0.0.1:${redis.port}/${n}`,
     // nginx is the one proxy: the address it reports in X-Forwarded-For is the client's.
@@ -61,6 +62,7 @@ export async function startFleet (t: Test, secrets: string, settings: Record<str
   })
   const ports = [await freePort(), await freePort(), await freePort()]
   let current = secrets
+  let currentNext: string | undefined
   // All three at once on an empty database: they race to migrate it.
   const backends = await Promise.all(ports.map(async (port) => ({ port, demo: await startDemo(t, env(secrets, port)) })))
   return {
@@ -68,15 +70,16 @@ export async function startFleet (t: Test, secrets: string, settings: Record<str
     postgres,
     redis,
     query: async (text) => (await pool.query(text)).rows,
-    restart: async (backend, keys) => {
+    restart: async (backend, keys, next) => {
       current = keys
+      currentNext = next
       await backend.demo.stop()
-      backend.demo = await startDemo(t, env(keys, backend.port))
+      backend.demo = await startDemo(t, env(keys, backend.port, next))
     },
     killAndStart: async (backend) => {
       backend.demo.child.kill('SIGKILL')
       await new Promise((resolve) => backend.demo.child.once('exit', resolve))
-      backend.demo = await startDemo(t, env(current, backend.port))
+      backend.demo = await startDemo(t, env(current, backend.port, currentNext))
     }
   }
 }
