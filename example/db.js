@@ -1,74 +1,55 @@
 // @ts-check
-// The demo's SQLite file: opened in WAL mode (several processes share it in the
-// fleet test), migrated, and the few queries the app makes.
-import { existsSync, mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import Database from 'libsql'
-import { migrate } from './migrations.js'
+// The one interface the demo's routes use for its database, whichever it is:
+// db-sqlite.js (embedded, the default) or db-postgres.js (DATABASE_URL). Every call
+// is asynchronous and none holds the event loop longer than its query takes: a
+// locked or unreachable database makes that request wait, then fail with
+// DatabaseUnavailable (a 503 page), never the whole process.
 
 /**
  * @typedef {object} UserRow
  * @property {number} id
- * @property {string} name
+ * @property {string} name as typed (NFKC)
  * @property {string} password_hash
- * @property {number} sessions_valid_after
  */
 
-/** @param {string} dataDir */
-export function openDatabase (dataDir) {
-  const dir = resolve(dataDir)
-  mkdirSync(dir, { recursive: true })
-  const path = join(dir, 'demo.sqlite')
-  const created = !existsSync(path)
-  const db = new Database(path)
-  try {
-    // Wait for another process's write instead of failing at once with SQLITE_BUSY.
-    db.exec('PRAGMA busy_timeout = 5000')
-    db.exec('PRAGMA journal_mode = WAL')
-    db.exec('PRAGMA synchronous = NORMAL')
-    const migration = migrate(db)
+/**
+ * @typedef {object} Device a sign-in: its session id, when, and from which browser
+ * @property {string} sessionId
+ * @property {number} signedInAt Unix seconds
+ * @property {string} browser the User-Agent, shortened
+ */
 
-    const byName = db.prepare('SELECT id, name, password_hash, sessions_valid_after FROM users WHERE name = ?')
-    const byId = db.prepare('SELECT id, name, sessions_valid_after FROM users WHERE id = ?')
-    const insert = db.prepare(`INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)
-      ON CONFLICT (name) DO NOTHING RETURNING id`)
-    // A cut-off never moves back (two clicks, or two machines whose clocks differ).
-    const revoke = db.prepare('UPDATE users SET sessions_valid_after = max(sessions_valid_after, ?) WHERE id = ?')
-    const count = db.prepare('SELECT count(*) AS n FROM users')
+/**
+ * @typedef {object} DemoDatabase
+ * @property {string} where what to tell the person starting the demo
+ * @property {boolean} created the database was made by this start
+ * @property {{ from: number, to: number }} migration schema versions before and after this start
+ * @property {(key: string) => Promise<UserRow | undefined>} userByKey by names.js's nameKey
+ * @property {(id: number) => Promise<Omit<UserRow, 'password_hash'> | undefined>} userById
+ * @property {(name: string, key: string, passwordHash: string, createdAt: number) => Promise<number | null>} addUser the new id, or null when the key is taken
+ * @property {() => Promise<number>} countUsers
+ * @property {(userId: number, device: Device, forgetBefore: number) => Promise<void>} addDevice also forgets sign-ins older than forgetBefore (Unix seconds)
+ * @property {(userId: number, since: number) => Promise<Device[]>} devicesOf the newest first, signed in since (Unix seconds)
+ * @property {(userId: number, sessionId: string) => Promise<boolean>} hasDevice whether this sign-in is the user's
+ * @property {(userId: number, sessionId: string | null) => Promise<void>} removeDevice one sign-in, or with null all of the user's
+ * @property {import('fastify-dbbasic-sessions').RevocationStore} revocations the plugin's store, in the same database
+ * @property {() => Promise<void>} close
+ */
 
-    return {
-      path,
-      created,
-      migration,
-      /** @param {string} name @returns {UserRow | undefined} */
-      userByName: (name) => pick(byName.get(name)),
-      /** @param {number} id @returns {Omit<UserRow, 'password_hash'> | undefined} */
-      userById: (id) => pick(byId.get(id)),
-      /**
-       * @param {string} name @param {string} passwordHash @param {number} createdAt
-       * @returns {number | null} the new id, or null when the name is taken
-       */
-      addUser (name, passwordHash, createdAt) {
-        const row = /** @type {{ id: number } | undefined} */ (insert.get(name, passwordHash, createdAt))
-        return row === undefined ? null : row.id
-      },
-      /** @param {number} id @param {number} seconds */
-      setSessionsValidAfter: (id, seconds) => { revoke.run(seconds, id) },
-      countUsers: () => /** @type {{ n: number }} */ (count.get()).n,
-      close: () => { if (db.open) db.close() }
-    }
-  } catch (err) {
-    db.close()
-    throw err
+/** What a session's user id is when it names an account: the demo's ids are whole numbers from 1. */
+export const ACCOUNT_ID = /^[1-9][0-9]{0,14}$/
+
+/** The database cannot answer now (locked, down, unreachable): the request is a 503. */
+export class DatabaseUnavailable extends Error {
+  statusCode = 503
+  code = 'DEMO_DATABASE_UNAVAILABLE'
+  /** @param {string} message @param {unknown} [cause] */
+  constructor (message, cause) {
+    super(message, { cause })
+    this.name = 'DatabaseUnavailable'
   }
 }
 
-/** @typedef {ReturnType<typeof openDatabase>} DemoDatabase */
-
-// libsql adds a `_metadata` field to each row: keep only the columns.
-/** @param {unknown} row */
-function pick (row) {
-  if (row === undefined || row === null) return undefined
-  const { _metadata, ...columns } = /** @type {Record<string, unknown>} */ (row)
-  return /** @type {any} */ (columns)
-}
+/** A User-Agent as the devices list shows it: at most 200 characters, printable. */
+export const browserOf = (/** @type {string | undefined} */ userAgent) =>
+  (userAgent ?? 'unknown browser').replace(/[^\x20-\x7e]/g, '?').slice(0, 200) || 'unknown browser'

@@ -42,12 +42,14 @@ function page (title, body) {
   .note { color: #666; font-size: .9rem; margin-top: .2rem; }
   .error { color: #a00; }
   .notice { color: #064; }
+  form.inline { display: inline; }
+  li.device { margin: .3rem 0; }
 </style>
 </head>
 <body>
 <h1>fastify-dbbasic-sessions demo</h1>
 ${body}
-<p class="note">One signed cookie, no session store: the server recomputes its HMAC on every request.</p>
+<p class="note">One signed cookie, no session store: the server recomputes its HMAC on every request, and keeps only the sign-outs.</p>
 </body>
 </html>
 `
@@ -55,6 +57,8 @@ ${body}
 
 /** @param {string} error */
 const errorLine = (error) => error === '' ? '' : `<p class="error" id="error" role="alert">${escapeHtml(error)}</p>\n`
+/** @param {string} notice */
+const noticeLine = (notice) => notice === '' ? '' : `<p class="notice" id="notice">${escapeHtml(notice)}</p>\n`
 
 /**
  * The sign-in and register forms.
@@ -62,7 +66,7 @@ const errorLine = (error) => error === '' ? '' : `<p class="error" id="error" ro
  */
 export function signedOutPage ({ error = '', notice = '', name = '' } = {}) {
   const value = name === '' ? '' : ` value="${escapeHtml(name)}"`
-  return page('Sign in', `${errorLine(error)}${notice === '' ? '' : `<p class="notice" id="notice">${escapeHtml(notice)}</p>\n`}<p id="status">Signed out.</p>
+  return page('Sign in', `${errorLine(error)}${noticeLine(notice)}<p id="status">Signed out.</p>
 <h2>Sign in</h2>
 <form id="login" method="post" action="/login">
   <label for="login-name">Name</label>
@@ -79,7 +83,26 @@ export function signedOutPage ({ error = '', notice = '', name = '' } = {}) {
   <input id="register-password" name="password" type="password" autocomplete="new-password" required minlength="8">
   <button type="submit">Register</button>
 </form>
-<p class="note">A password has at least 8 characters. It is stored as a salted scrypt hash in the demo's SQLite file.</p>`)
+<p class="note">A password has at least 8 characters. It is stored as a salted scrypt hash in the demo's database.</p>`)
+}
+
+/**
+ * The sign-ins of this account, newest first: this browser's marked, each other one
+ * with its own sign-out button. `null` when the database could not say.
+ * @param {import('./db.js').Device[] | null} devices @param {string | null} current
+ */
+function devicesList (devices, current) {
+  if (devices === null) return '<p class="note" id="devices-unavailable">The list of your sign-ins cannot be read just now.</p>'
+  const items = devices.map((d) => {
+    const what = `${escapeHtml(d.browser)}, signed in ${iso(d.signedInAt).replace('T', ' ').replace('Z', ' UTC')}`
+    return d.sessionId === current
+      ? `<li class="device this">${what} <strong>(this browser)</strong></li>`
+      : `<li class="device">${what}
+  <form class="inline" method="post" action="/devices/sign-out"><input type="hidden" name="session" value="${escapeHtml(d.sessionId)}"><button type="submit">Sign out this one</button></form></li>`
+  })
+  return `<ul id="devices">
+${items.join('\n')}
+</ul>`
 }
 
 /**
@@ -90,10 +113,14 @@ export function signedOutPage ({ error = '', notice = '', name = '' } = {}) {
  * @param {number} view.expiresAt
  * @param {number} view.absoluteEnd
  * @param {number} view.ttl
- * @param {number} view.revocationSeconds
+ * @param {number} view.staleness seconds a sign-out takes to reach every process
+ * @param {import('./db.js').Device[] | null} view.devices
+ * @param {string | null} view.sessionId this browser's
+ * @param {string} [view.notice]
+ * @param {string} [view.error]
  */
-export function signedInPage ({ name, userId, issuedAt, expiresAt, absoluteEnd, ttl, revocationSeconds }) {
-  return page(name, `<p id="status">Signed in as <strong id="name">${escapeHtml(name)}</strong> (account ${escapeHtml(userId)}).</p>
+export function signedInPage ({ name, userId, issuedAt, expiresAt, absoluteEnd, ttl, staleness, devices, sessionId, notice = '', error = '' }) {
+  return page(name, `${errorLine(error)}${noticeLine(notice)}<p id="status">Signed in as <strong id="name">${escapeHtml(name)}</strong> (account ${escapeHtml(userId)}).</p>
 <dl>
   <dt>Session started</dt><dd>${time('issued-at', issuedAt)}</dd>
   <dt>Session ends</dt><dd>${time('expires-at', expiresAt)}</dd>
@@ -101,11 +128,12 @@ export function signedInPage ({ name, userId, issuedAt, expiresAt, absoluteEnd, 
 </dl>
 <p class="note">Idle for ${duration(ttl)} and the session ends. Come back in the second half of that
 and the end moves on (rolling renewal: a fresh cookie), but never past the latest time, ${duration(absoluteEnd - issuedAt)} after signing in.</p>
+<h2>Where you are signed in</h2>
+${devicesList(devices, sessionId)}
 <form class="button" method="post" action="/logout"><button type="submit" id="sign-out">Sign out</button></form>
-<p class="note">Deletes this browser's cookie. Nothing is stored on the server, so there is nothing else to delete.</p>
+<p class="note">Ends this browser's session on the server too: a copy of its cookie is refused from then on.</p>
 <form class="button" method="post" action="/logout-everywhere"><button type="submit" id="sign-out-everywhere">Sign out everywhere</button></form>
-<p class="note">Signs out every browser signed in as you, including this one: sessions issued before now
-are refused by the plugin's <code>validate</code> check, ${revocationSeconds === 0 ? 'at once' : `within ${revocationSeconds} s`} on every server process.</p>`)
+<p class="note">Signs out every browser signed in as you, including this one, within ${count(staleness, 'second')} on every server process.</p>`)
 }
 
 /** @param {string} title @param {string} message */
@@ -116,7 +144,7 @@ export function errorPage (title, message) {
 
 /** The same for everyone, so a shared cache may keep it. */
 export function aboutPage () {
-  return page('About', `<p>This demo keeps accounts in SQLite and sessions in one signed cookie.
+  return page('About', `<p>This demo keeps accounts in its database and sessions in one signed cookie.
 This page is the same for everyone and may be kept by a shared cache for a minute: the plugin
 sends no session renewal on it, so no cache can keep anyone's cookie.</p>
 <p><a href="/">Back to the demo</a></p>`)

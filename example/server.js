@@ -23,8 +23,8 @@ const { app, database } = await buildDemo({
   logger: settings.logLevel === undefined ? false : { level: settings.logLevel }
 })
 const { from, to } = database.migration
-if (database.created) console.log(`Created the demo's database: ${database.path}`)
-else console.log(`Accounts are kept in ${database.path} (${database.countUsers()} so far)`)
+if (database.created) console.log(`Created the demo's database: ${database.where}`)
+else console.log(`Accounts are kept in ${database.where} (${await database.countUsers()} so far)`)
 if (from !== to) console.log(`Database schema: version ${from} -> ${to}`)
 
 const address = await app.listen({ host: '127.0.0.1', port: settings.port })

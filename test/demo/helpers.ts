@@ -1,12 +1,18 @@
 // Shared by the demo's in-process tests; not a test itself. Each app gets its own
-// temporary data folder, removed in teardown, and a clock the test moves.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+// database (a temporary SQLite folder, or a fresh database on the file's one
+// PostgreSQL server), removed in teardown, and a clock the test moves.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import type { Test } from 'tap'
+import tap, { type Test } from 'tap'
 import { buildDemo, type DemoOptions } from '../../example/app.js'
 import { clock, SECRET } from '../helpers.js'
+import { DATABASES, freshPostgres, tempDataDir, type Kind } from './databases.js'
+
+export { DATABASES, freshPostgres, postgresServer, tempDataDir, type Kind } from './databases.js'
+
+/** Runs `body` once per database, as subtests named after it. */
+export function onEach (name: string, body: (t: Test, kind: Kind) => Promise<void>): void {
+  for (const kind of DATABASES) tap.test(`${name} (${kind})`, (t) => body(t, kind))
+}
 
 export type Clock = ReturnType<typeof clock>
 
@@ -14,55 +20,51 @@ export interface TestDemo {
   app: FastifyInstance
   database: Awaited<ReturnType<typeof buildDemo>>['database']
   dataDir: string
+  /** Set for PostgreSQL: another app given it shares the database. */
+  databaseUrl: string | undefined
   clock: Clock
-  /** Every wait the app asked for, in milliseconds (the clock moved by each). */
-  pauses: number[]
-}
-
-/** A data folder removed when the test ends. */
-export function tempDataDir (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-test-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
 }
 
 /**
- * The demo app on a fresh (or the given) data folder, with a hand-moved clock.
- * Teardown closes it before the folder goes.
+ * The demo app on a fresh (or the given) database, with a hand-moved clock. With
+ * kind 'postgres' and no databaseUrl, a fresh PostgreSQL database. Teardown closes it
+ * before the folder goes.
  */
-export async function demoApp (t: Test, options: Partial<DemoOptions> & { clock?: Clock } = {}): Promise<TestDemo> {
-  const dataDir = options.dataDir ?? tempDataDir(t)
-  const time = options.clock ?? clock()
-  const pauses: number[] = []
+export async function demoApp (t: Test, options: Partial<DemoOptions> & { clock?: Clock, kind?: Kind } = {}): Promise<TestDemo> {
+  const { kind = 'sqlite', clock: given, ...rest } = options
+  const dataDir = rest.dataDir ?? tempDataDir(t)
+  const databaseUrl = rest.databaseUrl ?? (kind === 'postgres' ? await freshPostgres() : undefined)
+  const time = given ?? clock()
   const { app, database } = await buildDemo({
     secret: SECRET,
     rateLimitMax: 1000,
+    accountRateLimitMax: 1000,
     // As server.js runs it on plain http: the cookie is then named `session`.
     secure: false,
     now: time.now,
-    pause: async (ms) => { pauses.push(ms); time.set(time.now() + ms) },
-    ...options,
+    ...rest,
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
     dataDir
   })
   t.teardown(() => app.close())
-  return { app, database, dataDir, clock: time, pauses }
+  return { app, database, dataDir, databaseUrl, clock: time }
 }
 
 /** A browser: keeps the session cookie the app sets, sends it back. */
 export class Browser {
   cookie: string | undefined
-  constructor (public app: FastifyInstance) {}
+  constructor (public app: FastifyInstance, public userAgent = 'TestBrowser/1.0') {}
 
   /** `on` sends the request to another app (another process) sharing the database. */
   async get (url: string, on = this.app): Promise<LightMyRequestResponse> {
-    return this.absorb(await on.inject({ method: 'GET', url, headers: this.headers() }))
+    return this.absorb(await on.inject({ method: 'GET', url, headers: { ...this.headers(), 'user-agent': this.userAgent } }))
   }
 
   async post (url: string, fields: Record<string, string> = {}, on = this.app): Promise<LightMyRequestResponse> {
     return this.absorb(await on.inject({
       method: 'POST',
       url,
-      headers: { ...this.headers(), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { ...this.headers(), 'content-type': 'application/x-www-form-urlencoded', 'user-agent': this.userAgent },
       payload: new URLSearchParams(fields).toString()
     }))
   }

@@ -17,9 +17,11 @@ t.test('form fields a person can get wrong: the forms again, with what to fix', 
     ['/register', form({ name: 'Ann', password: '\u00e9'.repeat(7) }), 'A password has at least 8 characters.', 'characters are counted, not bytes'],
     ['/register', form({ name: 'x'.repeat(5000), password: 'long enough' }), 'A name has at most 64 characters.', 'a 5,000-character name'],
     ['/register', form({ name: 'x'.repeat(65), password: 'long enough' }), 'A name has at most 64 characters.', 'a 65-character name'],
-    ['/register', form({ name: 'A\u0000nn', password: 'long enough' }), 'A name cannot hold control characters.', 'a NUL in the name'],
-    ['/register', form({ name: 'Ann\nBob', password: 'long enough' }), 'A name cannot hold control characters.', 'a newline in the name'],
-    ['/register', form({ name: 'Ann\u202Egnp.exe', password: 'long enough' }), 'A name cannot hold control characters.', 'a bidi override in the name'],
+    ['/register', form({ name: 'A\u0000nn', password: 'long enough' }), 'A name cannot hold control characters or invisible ones (zero-width spaces, direction marks).', 'a NUL in the name'],
+    ['/register', form({ name: 'Ann\nBob', password: 'long enough' }), 'A name cannot hold control characters or invisible ones (zero-width spaces, direction marks).', 'a newline in the name'],
+    ['/register', form({ name: 'Ann\u202Egnp.exe', password: 'long enough' }), 'A name cannot hold control characters or invisible ones (zero-width spaces, direction marks).', 'a bidi override in the name'],
+    ['/register', form({ name: 'A\u200bnn', password: 'long enough' }), 'A name cannot hold control characters or invisible ones (zero-width spaces, direction marks).', 'a zero-width space in the name'],
+    ['/register', form({ name: 'P\u0430ul', password: 'long enough' }), 'A name cannot mix Latin and Cyrillic letters: some of them look alike, so the name could pass for another.', 'a Cyrillic a in a Latin name'],
     ['/register', form({ name: 'Ann', password: 'long\u0007enough' }), 'A password cannot hold control characters.', 'a control character in the password'],
     ['/register', form({ name: 'Ann', password: 'p'.repeat(1025) }), 'A password has at most 1024 characters.', 'a 1,025-character password'],
     ['/register', form({ name: 'Ann' }), 'Please fill in a name and a password.', 'no password field'],
@@ -42,13 +44,13 @@ t.test('form fields a person can get wrong: the forms again, with what to fix', 
     t.equal(errorText(res.body), message, what)
     t.match(res.body, '<form id="login"', `${what}: the forms are there to try again`)
   }
-  t.equal(database.countUsers(), 0, 'no account was made')
+  t.equal(await database.countUsers(), 0, 'no account was made')
 })
 
 t.test('the longest name and the shortest password are accepted', async (t) => {
   const { app, database } = await demoApp(t)
   await signUp(t, new Browser(app), 'n'.repeat(63) + '\u00e9', '12345678')
-  t.equal(database.userById(1)?.name, 'n'.repeat(63) + '\u00e9')
+  t.equal((await database.userById(1))?.name, 'n'.repeat(63) + '\u00e9')
   // A password short of 8 is not a form mistake at sign-in: it is just wrong.
   t.equal((await new Browser(app).post('/login', { name: 'Ann', password: 'short' })).statusCode, 401)
 })
@@ -76,11 +78,11 @@ t.test('bodies that are not a form: a 400 page, never a 500, never a session', a
       t.equal(errorText(res.body), 'The form could not be read. Please use the forms on the demo page.', `${url}: ${what}`)
     }
   }
-  for (const url of ['/logout', '/logout-everywhere']) {
+  for (const url of ['/logout', '/logout-everywhere', '/devices/sign-out']) {
     const res = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: json })
     t.equal(res.statusCode, 400, `${url} with a JSON body`)
   }
-  t.equal(database.countUsers(), 1)
+  t.equal(await database.countUsers(), 1)
 })
 
 t.test('odd but harmless forms are read as forms', async (t) => {
@@ -93,7 +95,7 @@ t.test('odd but harmless forms are read as forms', async (t) => {
 
 t.test('pages that do not exist are a 404 page; the forms take POST only', async (t) => {
   const { app } = await demoApp(t)
-  for (const [method, url] of [['GET', '/nowhere'], ['GET', '/login'], ['GET', '/logout-everywhere'], ['PUT', '/register']] as const) {
+  for (const [method, url] of [['GET', '/nowhere'], ['GET', '/login'], ['GET', '/logout-everywhere'], ['GET', '/devices/sign-out'], ['PUT', '/register']] as const) {
     const res = await app.inject({ method, url })
     t.equal(res.statusCode, 404, `${method} ${url}`)
     t.match(res.headers['content-type'], /^text\/html/)

@@ -17,8 +17,13 @@ export interface Stats {
   failures: Record<string, number>
   failovers: number
   upstreams: Set<string>
+  /** Every answer, sign-ins included, by status. */
+  statuses: Record<string, number>
 }
-export const newStats = (): Stats => ({ requests: 0, logins: 0, renewals: 0, lost: 0, wrongUser: 0, failed: 0, failures: {}, failovers: 0, upstreams: new Set() })
+export const newStats = (): Stats => ({ requests: 0, logins: 0, renewals: 0, lost: 0, wrongUser: 0, failed: 0, failures: {}, failovers: 0, upstreams: new Set(), statuses: {} })
+/** What tryLogin gives when the cookie it got names another account. */
+export const WRONG_LOGIN = -1
+const count = (stats: Stats, status: number): void => { stats.statuses[status] = (stats.statuses[status] ?? 0) + 1 }
 
 export const form = (fields: Record<string, string>, cookie?: string): RequestInit => ({
   method: 'POST',
@@ -47,10 +52,23 @@ export class Client {
   }
 
   async login (): Promise<void> {
+    const status = await this.tryLogin()
+    if (status !== 303) throw new Error(`login answered ${status}`)
+  }
+
+  /**
+   * Signs in; returns the status (303 when signed in; 503 is the service saying it is
+   * unavailable), or WRONG_LOGIN when the session is another account's.
+   */
+  async tryLogin (): Promise<number> {
     const res = await fetch(this.base + '/login', form({ name: this.name, password: this.password }))
-    if (res.status !== 303) throw new Error(`login answered ${res.status}: ${await res.text()}`)
+    await res.arrayBuffer()
+    if (res.status !== 303) return res.status
     this.keep(res)
-    this.userId = tokenUser(this.cookie!)
+    const user = tokenUser(this.cookie!)
+    if (this.userId !== undefined && user !== this.userId) return WRONG_LOGIN
+    this.userId = user
+    return 303
   }
 
   /** Takes our cookie from a response; returns whether there was one. */
@@ -75,12 +93,20 @@ export class Client {
   /** One GET /me (signing in first if the cookie is gone); counts what happened. */
   async visit (stats: Stats, base = this.base): Promise<void> {
     if (this.cookie === undefined || Date.now() >= this.until) {
-      await this.login()
-      stats.logins++
+      const status = await this.tryLogin()
+      stats.requests++
+      count(stats, status === WRONG_LOGIN ? 303 : status)
+      if (status === 303) stats.logins++
+      else if (status === WRONG_LOGIN) stats.wrongUser++
+      else if (status !== 503) {
+        stats.failed++
+        stats.failures[`login ${status}`] = (stats.failures[`login ${status}`] ?? 0) + 1
+      }
       return
     }
     const res = await fetch(base + '/me', { headers: this.headers })
     stats.requests++
+    count(stats, res.status)
     // After a failover nginx lists every process it tried; the last one answered.
     const tried = (res.headers.get('x-upstream') ?? '?').split(', ')
     stats.upstreams.add(tried[tried.length - 1])

@@ -55,6 +55,12 @@ ${backends.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
     listen 127.0.0.1:${port};
     location / {
       proxy_pass http://demo;
+      # The client's address for the demo's rate limit (TRUST_PROXY names this nginx):
+      # what the client sent in X-Forwarded-For comes first, nginx's own view of the
+      # client last, and the demo takes the last address it does not trust.
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header Host $host;
       # A process being restarted refuses connections: try the next one, logins included.
       proxy_next_upstream error timeout non_idempotent;
       add_header X-Upstream $upstream_addr always;
