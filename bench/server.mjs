@@ -1,6 +1,7 @@
 // One HTTP benchmark server per process: `node bench/server.mjs <case> [users]`. It
 // reports its address and the cookies a client should send (one, or one per user
-// when `users` is given), then answers CPU-time questions.
+// when `users` is given), then answers CPU-time questions: over the IPC channel when
+// it was forked with one, else as lines on stdin and stdout (a server with no channel).
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import fastifyCookie from '@fastify/cookie'
@@ -67,8 +68,35 @@ switch (which) {
 const withOthers = (cookie) => `_ga=GA1.2.1234567890.1700000000; theme=dark; ${cookie}`
 const cookies = Array.from({ length: users }, (_, i) => withOthers(cookieFor(users === 1 ? '42' : `user-${i}`)))
 const address = await app.listen({ host: '127.0.0.1', port: 0 })
-process.send({ address, cookies })
-process.on('message', (m) => {
-  if (m === 'cpu') process.send({ cpu: process.cpuUsage() })
-})
-process.on('disconnect', () => process.exit(0))
+
+// bench/profile.mjs asks for a CPU profile of the loaded window only.
+let inspector
+async function answer (m) {
+  if (m === 'cpu') return { cpu: process.cpuUsage() }
+  inspector ??= await import('node:inspector/promises').then(({ Session }) => { const s = new Session(); s.connect(); return s })
+  if (m === 'profile-start') {
+    await inspector.post('Profiler.enable')
+    await inspector.post('Profiler.setSamplingInterval', { interval: 100 })
+    await inspector.post('Profiler.start')
+    return { done: true }
+  }
+  const { profile } = await inspector.post('Profiler.stop')
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(m.slice('profile-stop:'.length), JSON.stringify(profile))
+  return { done: true }
+}
+if (process.send !== undefined) {
+  process.send({ address, cookies })
+  process.on('message', async (m) => process.send(await answer(m)))
+  process.on('disconnect', () => process.exit(0))
+} else {
+  process.stdout.write(JSON.stringify({ address, cookies }) + '\n')
+  let rest = ''
+  process.stdin.setEncoding('utf8')
+  process.stdin.on('data', async (chunk) => {
+    const lines = (rest + chunk).split('\n')
+    rest = lines.pop()
+    for (const line of lines) process.stdout.write(JSON.stringify(await answer(line)) + '\n')
+  })
+  process.stdin.on('end', () => process.exit(0))
+}
