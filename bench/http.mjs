@@ -29,11 +29,14 @@ function hasTaskset () {
 const SERVER = new URL('./server.mjs', import.meta.url).pathname
 
 // A forked server answers over its IPC channel.
-function forked (args, pin, flags) {
+function forked (args, pin, flags, quiet) {
+  const stdio = ['ignore', quiet ? 'pipe' : 'inherit', 'inherit', 'ipc']
   const child = pin
-    ? fork(SERVER, args, { execPath: 'taskset', execArgv: ['-c', '1', process.execPath, ...flags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : fork(SERVER, args, { execArgv: flags, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  return { child, next: () => new Promise((resolve) => child.once('message', resolve)), ask: (m) => child.send(m), stop: () => child.disconnect() }
+    ? fork(SERVER, args, { execPath: 'taskset', execArgv: ['-c', '1', process.execPath, ...flags], stdio })
+    : fork(SERVER, args, { execArgv: flags, stdio })
+  let output = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk) => { output += chunk })
+  return { child, output: () => output, next: () => new Promise((resolve) => child.once('message', resolve)), ask: (m) => child.send(m), stop: () => child.disconnect() }
 }
 
 // A spawned one has no channel: it reads lines on stdin and answers with lines on stdout.
@@ -47,9 +50,9 @@ function spawned (args, pin, flags) {
   return { child, next: () => new Promise((resolve) => waiting.push(resolve)), ask: (m) => child.stdin.write(m + '\n'), stop: () => child.stdin.end() }
 }
 
-/** `flags` go to node (for profiling); `extra` to the server. */
-export async function start (name, users, { ipc, pin, extra = [], flags = [] }) {
-  const p = (ipc ? forked : spawned)([name, String(users), ...extra], pin, flags)
+/** `flags` go to node (for profiling); `extra` to the server; `quiet` keeps a forked server's stdout for `output()`. */
+export async function start (name, users, { ipc, pin, extra = [], flags = [], quiet = false }) {
+  const p = (ipc ? forked : spawned)([name, String(users), ...extra], pin, flags, quiet)
   const { address, cookies } = await new Promise((resolve, reject) => {
     p.next().then(resolve)
     p.child.once('exit', (code) => reject(new Error(`${name} server exited (${code})`)))
@@ -63,7 +66,7 @@ export async function start (name, users, { ipc, pin, extra = [], flags = [] }) 
     const m = await ask('cpu')
     return m.cpu.user + m.cpu.system
   }
-  return { name, address, cookies, cpu, ask, stop: p.stop, pid: p.child.pid }
+  return { name, address, cookies, cpu, ask, stop: p.stop, pid: p.child.pid, output: p.output }
 }
 
 // A fixed pseudo-random sequence (xorshift), the same for every server.
@@ -98,21 +101,23 @@ async function check (server, users) {
 }
 
 /** Every case of a round, in a fixed order; odd rounds run it reversed. */
-export function plan ({ oneCookie = ONE_COOKIE, many = MANY, workloads = WORKLOADS.slice(0, 2), styles = STYLES } = {}) {
+export function plan ({ oneCookie = ONE_COOKIE, many = MANY, workloads = WORKLOADS.slice(0, 2), styles = STYLES, forkedOnly = [] } = {}) {
   return styles.flatMap((style) => [
     ...oneCookie.map((name) => ({ style, name, workload: WORKLOADS[0] })),
+    ...(style === STYLES[0] ? forkedOnly.map((name) => ({ style, name, workload: WORKLOADS[0] })) : []),
     ...workloads.slice(1).flatMap((workload) => many.map((name) => ({ style, name, workload })))
   ])
 }
 
 export const keyOf = (run) => `${run.style} | ${run.workload}: ${run.name}`
-const serverKey = (run) => `${run.style} | ${run.name}`
+export const serverKey = (run) => `${run.style} | ${run.name}`
 
 /**
- * Runs `runs` (from plan()) for `rounds` rounds of `seconds` s. `setup(name)` may give
- * a server extra arguments. Returns per round { key: { rps, cpuPerRequest (µs) } }.
+ * Runs `runs` (from plan()) for `rounds` rounds of `seconds` s; `flags(name)` are node
+ * flags for a server; `after(servers)` asks the servers what it needs before they stop.
+ * Returns per round { key: { rps, cpuPerRequest (µs) } }.
  */
-export async function runHttp ({ runs, rounds, seconds, log, warmup = 1, extraArgs = () => [] }) {
+export async function runHttp ({ runs, rounds, seconds, log, warmup = 1, extraArgs = () => [], flags = () => [], after = async () => {} }) {
   const pin = hasTaskset()
   if (pin) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
   const servers = {}
@@ -121,7 +126,7 @@ export async function runHttp ({ runs, rounds, seconds, log, warmup = 1, extraAr
       const key = serverKey(run)
       if (servers[key] !== undefined) continue
       const users = runs.some((r) => r.name === run.name && r.workload !== WORKLOADS[0]) ? USERS : 1
-      servers[key] = await start(run.name, users, { ipc: run.style === STYLES[0], pin, extra: extraArgs(run.name) })
+      servers[key] = await start(run.name, users, { ipc: run.style === STYLES[0], pin, extra: extraArgs(run.name), flags: flags(run.name) })
     }
     for (const s of Object.values(servers)) await check(s, s.cookies.length)
     for (const run of runs) await load(servers[serverKey(run)], run.workload, warmup) // JIT and connections
@@ -139,7 +144,7 @@ export async function runHttp ({ runs, rounds, seconds, log, warmup = 1, extraAr
       results.push(round)
       log(`  HTTP round ${r + 1}/${rounds} done`)
     }
-    return { pinned: pin, results }
+    return { pinned: pin, results, after: await after(servers) }
   } finally {
     for (const s of Object.values(servers)) s.stop()
   }
