@@ -121,7 +121,7 @@ export function writeCookies (reply: FastifyReply, previous: readonly string[] |
   const list = Array.isArray(existing) ? existing : [String(existing)]
   const others = previous === null ? list : list.filter((c) => !previous.includes(c))
   reply.removeHeader('set-cookie')
-  reply.header('set-cookie', [...others, ...headers])
+  if (others.length + headers.length > 0) reply.header('set-cookie', [...others, ...headers])
 }
 
 /**

@@ -22,3 +22,9 @@ export const CrossOriginError = createError('FST_DBBASIC_SESSIONS_CROSS_ORIGIN',
 
 /** createSession or destroySession was called once the response had gone out: no cookie could follow. */
 export const ReplySentError = createError('FST_DBBASIC_SESSIONS_REPLY_SENT', PREFIX, 500)
+
+/**
+ * A revocation could not be stored, so the session was not ended on the server (nor,
+ * from destroySession, in this browser). The message reaches clients, so it names no library.
+ */
+export const RevocationFailedError = createError('FST_DBBASIC_SESSIONS_REVOCATION_FAILED', 'The sign-out could not be completed; please try again', 503)

@@ -1,6 +1,8 @@
-// What a verified token means for this request: still a session or not, and
-// whether the cookie must be re-issued (rolling renewal, secret rotation, pinning
-// the login time of a token that carries none). Pure: no Fastify, no clock of its own.
+// What a verified token means for this request: still a session or not, and whether
+// the cookie must be re-issued (rolling renewal, secret rotation, a cookie name moving).
+// The lifetime rules apply when reading, to every token, from what the token carries
+// and the options in force: never from the time it happens to be read at.
+// Pure: no Fastify, no clock of its own.
 import { isExpired, type Extras, type Verified } from './token.js'
 
 export interface Policy {
@@ -8,8 +10,8 @@ export interface Policy {
   absoluteTtl: number | undefined
   rolling: boolean
   clockTolerance: number
-  /** Tokens carry `iat` (any of rolling, absoluteTtl, validate is set). */
-  withIat: boolean
+  /** The ttl that tokens without `iat` (Python, the standalone API) were made with. */
+  externalTtl: number
 }
 
 /** A token to write: its expiry and the fields it carries besides the user id. */
@@ -18,80 +20,121 @@ export interface Issue extends Extras {
 }
 
 export interface Reissue extends Issue {
-  /** The expiry moved later (rolling); otherwise only the signature or iat changed. */
-  renewed: boolean
-  /** The assumed login time is written in (a token without iat, under absoluteTtl). */
-  pinned: boolean
+  /** The expiry moved later (rolling); otherwise only the signature or the name changed. */
+  extended: boolean
 }
 
 export interface Decision {
   userId: string
   /** The login time the token carries, or null when it carries none. */
   issuedAt: number | null
-  /** When the session ends, after any cap or renewal. */
+  /** When the session ends if nothing renews it: every cap of the options in force applied. */
+  end: number
+  /** When the session ends after this request (a renewal moves it later). */
   expiresAt: number
   reissue: Reissue | null
 }
 
-export type Refusal = 'issued in the future' | 'absolute lifetime over'
+export type Refusal = 'issued in the future' | 'absolute lifetime over' | 'expired'
 
 /** The fields of a token for a login at `nowSeconds`, with this login's ttl and persistence. */
-export function loginTimes (nowSeconds: number, ttl: number, persistent: boolean, policy: Policy): Issue {
+export function loginTimes (nowSeconds: number, ttl: number, persistent: boolean, policy: Policy, sid: string): Issue {
   const iat = Math.floor(nowSeconds)
   const lifetime = policy.absoluteTtl === undefined ? ttl : Math.min(ttl, policy.absoluteTtl)
   return {
     expires: iat + lifetime,
-    iat: policy.withIat ? iat : undefined,
-    // Renewals need the login's own ttl; without rolling nothing reads it.
-    ttl: policy.rolling && ttl !== policy.ttl ? ttl : undefined,
+    iat,
+    sid,
+    // A login's own ttl is kept: the plugin's ttl may change, the login's choice does not.
+    ttl: ttl !== policy.ttl ? ttl : undefined,
     persistent: persistent ? undefined : false
   }
 }
 
 /**
- * The login time of a token. One without `iat` (made by Python, by the standalone API,
- * or before iat was turned on) counts as issued one ttl before it expires, but never
- * later than now: a longer-lived token would otherwise get a login time in the future.
+ * The login time of a token (Unix seconds): its `iat`, or for a token without one
+ * (made by Python or the standalone API) `externalTtl` before it expires. It depends
+ * on the token alone, so a replayed copy never gets more lifetime than the original.
  */
-export function loginTime (token: Verified, nowSeconds: number, policy: Policy): number {
-  return token.iat ?? Math.min(token.expires - (token.ttl ?? policy.ttl), Math.floor(nowSeconds))
+export function loginOf (token: Verified, policy: Policy): number {
+  return token.iat ?? token.expires - policy.externalTtl
 }
 
-/** `reissue` forces a re-issue (a legacy-name cookie moving to the current name). */
-export function assess (token: Verified, nowSeconds: number, policy: Policy, reissue = false): Decision | Refusal {
-  if (token.iat !== null && token.iat > nowSeconds + policy.clockTolerance) return 'issued in the future'
-  const iat = loginTime(token, nowSeconds, policy)
-  const ttl = token.ttl ?? policy.ttl
-  let expires = token.expires
-  if (policy.absoluteTtl !== undefined) {
-    const end = iat + policy.absoluteTtl
-    if (isExpired(end, policy.clockTolerance, nowSeconds)) return 'absolute lifetime over'
-    expires = Math.min(expires, end)
-  }
+/** When the token was last written: a renewal's time, else its login. */
+const writtenOf = (token: Verified, policy: Policy): number => token.renewed ?? loginOf(token, policy)
+
+/** The idle or fixed lifetime that applies to this token now: its login's own, else the plugin's. */
+const lifetimeOf = (token: Verified, policy: Policy): number => token.ttl ?? policy.ttl
+
+/**
+ * When the session ends, every rule of the options in force applied: the token's own
+ * expiry, its last write plus the lifetime now in force (so lowering `ttl` shortens
+ * sessions already issued), and its login plus `absoluteTtl`.
+ */
+export function endOf (token: Verified, policy: Policy): number {
+  const end = Math.min(token.expires, writtenOf(token, policy) + lifetimeOf(token, policy))
+  return policy.absoluteTtl === undefined ? end : Math.min(end, loginOf(token, policy) + policy.absoluteTtl)
+}
+
+/**
+ * Until when a revocation of this token's session must be kept: the latest any copy
+ * of it, renewed anywhere up to now, can still be accepted.
+ */
+export function coverUntil (token: Verified, nowSeconds: number, policy: Policy): number {
+  const renewals = policy.rolling ? Math.floor(nowSeconds) + renewalLifetime(token, policy) : 0
+  let until = Math.max(endOf(token, policy), renewals)
+  if (policy.absoluteTtl !== undefined) until = Math.min(until, loginOf(token, policy) + policy.absoluteTtl)
+  return until + policy.clockTolerance
+}
+
+/** A renewal never stretches a session past the lifetime it was issued with. */
+function renewalLifetime (token: Verified, policy: Policy): number {
+  const issued = token.expires - writtenOf(token, policy)
+  return Math.max(1, Math.min(lifetimeOf(token, policy), issued))
+}
+
+/** Why the token is refused before any lifetime sum, if it is. */
+function future (token: Verified, nowSeconds: number, policy: Policy): boolean {
+  const latest = nowSeconds + policy.clockTolerance
+  return (token.iat !== null && token.iat > latest) || (token.renewed !== null && token.renewed > latest)
+}
+
+/**
+ * `reissue` forces a re-issue (a legacy-name cookie moving to the current name);
+ * `resign` says the key that verified the token is one to re-sign away from.
+ */
+export function assess (token: Verified, nowSeconds: number, policy: Policy, reissue: boolean, resign: boolean): Decision | Refusal {
+  if (future(token, nowSeconds, policy)) return 'issued in the future'
+  const login = loginOf(token, policy)
+  if (policy.absoluteTtl !== undefined && isExpired(login + policy.absoluteTtl, policy.clockTolerance, nowSeconds)) return 'absolute lifetime over'
+  const end = endOf(token, policy)
+  if (isExpired(end, policy.clockTolerance, nowSeconds)) return 'expired'
   // A token past its own end, accepted only inside the clock tolerance, is never
   // renewed or re-issued: that would turn the tolerance into more lifetime.
-  const lapsed = isExpired(expires, 0, nowSeconds)
-  let renewed = false
-  if (!lapsed && policy.rolling && expires - nowSeconds < ttl / 2) {
-    const next = Math.floor(nowSeconds) + ttl
-    const capped = policy.absoluteTtl === undefined ? next : Math.min(next, iat + policy.absoluteTtl)
-    if (capped > expires) {
+  const lapsed = isExpired(end, 0, nowSeconds)
+  let expires = end
+  let renewedAt: number | undefined
+  const lifetime = renewalLifetime(token, policy)
+  if (!lapsed && policy.rolling && end - nowSeconds < lifetime / 2) {
+    const next = Math.floor(nowSeconds) + lifetime
+    const capped = policy.absoluteTtl === undefined ? next : Math.min(next, login + policy.absoluteTtl)
+    if (capped > end) {
       expires = capped
-      renewed = true
+      renewedAt = Math.floor(nowSeconds)
     }
   }
-  // Under absoluteTtl a token without iat gets the login time assumed above written
-  // into it, so the cap counts from here on instead of being assumed afresh each time.
-  const pin = token.iat === null && policy.absoluteTtl !== undefined
-  const next = !lapsed && (reissue || renewed || pin || token.keyIndex > 0)
+  const next: Reissue | null = !lapsed && (reissue || renewedAt !== undefined || resign)
     ? {
-        expires,
-        iat: policy.withIat ? iat : undefined,
+        expires: renewedAt === undefined ? token.expires : expires,
+        iat: login,
+        // A token without a sid gets the key its copies already have, so revoking the
+        // re-issued session also refuses the copies made before.
+        sid: token.key,
+        renewed: renewedAt ?? token.renewed ?? undefined,
         ttl: token.ttl ?? undefined,
         persistent: token.persistent ? undefined : false as const,
-        renewed,
-        pinned: pin
+        extended: renewedAt !== undefined
       }
     : null
-  return { userId: token.userId, issuedAt: token.iat, expiresAt: expires, reissue: next }
+  return { userId: token.userId, issuedAt: token.iat, end, expiresAt: expires, reissue: next }
 }

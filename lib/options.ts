@@ -3,7 +3,7 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import type {
   CookieOptions, CreateSessionOptions, CsrfOptions, FastifyDbbasicSessionsOptions, GetSessionOptions, LegacyCookieOptions,
-  ReplyCreateSessionOptions, Secret
+  ReplyCreateSessionOptions, RevocationOptions, RevocationStore, Secret
 } from '../types/index.js'
 import { InvalidOptionError, NoSecretError } from './errors.js'
 import type { Policy } from './lifecycle.js'
@@ -18,6 +18,9 @@ export const DEFAULT_TTL = 2592000
 export const MAX_CLOCK_TOLERANCE = 300
 export const DEFAULT_CACHE_SIZE = 10000
 export const MAX_CACHE_SIZE = 1000000
+export const MAX_STALENESS = 60
+export const DEFAULT_STALENESS = 2
+export const DEFAULT_STORE_TIMEOUT = 5000
 const MAKE_ONE = 'make one with: node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
 
 const secretSchema = {
@@ -67,9 +70,21 @@ export const optionsSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['name', 'issuedBefore'],
-      properties: { name: cookieNameSchema, issuedBefore: { type: 'integer', minimum: 0 } }
+      properties: { name: cookieNameSchema, issuedBefore: { type: 'integer', minimum: 0 }, acceptWithoutIat: { type: 'boolean' } }
     },
-    sessionName: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' }
+    sessionName: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' },
+    externalTtl: ttlSchema,
+    revocation: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['store'],
+      properties: {
+        store: { isStore: true },
+        staleness: { type: 'integer', minimum: 1, maximum: MAX_STALENESS },
+        onStale: { type: 'string', enum: ['accept', 'refuse'] },
+        timeout: { type: 'integer', minimum: 100, maximum: 60000 }
+      }
+    }
   }
 } as const
 
@@ -110,7 +125,14 @@ const RULES: Record<string, string> = {
   legacyCookie: '{ name, issuedBefore }: the old cookie name and the Unix time of the upgrade',
   'legacyCookie.name': "a cookie name: letters, digits and !#$%&'*+-.^_`|~ only",
   'legacyCookie.issuedBefore': 'an integer number of seconds since the epoch',
-  sessionName: 'a JavaScript identifier (the request property to fill)'
+  'legacyCookie.acceptWithoutIat': 'true or false',
+  sessionName: 'a JavaScript identifier (the request property to fill)',
+  externalTtl: `an integer number of seconds from 1 to ${MAX_TTL}: the ttl that tokens without iat (Python, the standalone API) are made with`,
+  revocation: '{ store, staleness, onStale, timeout }, with a store such as memoryStore()',
+  'revocation.store': 'a revocation store: an object with add(revocation) and since(cursor, nowSeconds) methods, e.g. memoryStore(), postgresStore(pool) or redisStore(client)',
+  'revocation.staleness': `an integer number of seconds from 1 to ${MAX_STALENESS}`,
+  'revocation.onStale': '"accept" or "refuse"',
+  'revocation.timeout': 'an integer number of milliseconds from 100 to 60000'
 }
 
 const ajv = new Ajv({ allowUnionTypes: true })
@@ -119,6 +141,12 @@ ajv.addKeyword({
   type: 'string',
   schemaType: 'number',
   validate: (min: number, data: string) => Buffer.byteLength(data, 'utf8') >= min
+})
+ajv.addKeyword({
+  keyword: 'isStore',
+  schemaType: 'boolean',
+  validate: (_: boolean, data: unknown) => typeof data === 'object' && data !== null &&
+    typeof (data as RevocationStore).add === 'function' && typeof (data as RevocationStore).since === 'function'
 })
 ajv.addKeyword({
   keyword: 'isFunction',
@@ -286,6 +314,15 @@ export interface Config {
   trustedOrigins: ReadonlySet<string> | null
   legacy: LegacyCookieOptions | undefined
   sessionName: string
+  /** null when revocation is off. */
+  revocation: RevocationConfig | null
+}
+
+export interface RevocationConfig {
+  store: RevocationStore
+  staleness: number
+  onStale: 'accept' | 'refuse'
+  timeout: number
 }
 
 function checkCookieRules (name: string, cookie: CookieConfig): void {
@@ -327,9 +364,11 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
   const cookie = defined<CookieOptions>(options.cookie, 'cookie')
   const legacy = options.legacyCookie === undefined ? undefined : defined<LegacyCookieOptions>(options.legacyCookie, 'legacyCookie')
   const csrf = typeof options.csrf === 'object' ? defined<CsrfOptions>(options.csrf, 'csrf') : options.csrf
+  const revocation = options.revocation === undefined ? undefined : defined<RevocationOptions>(options.revocation, 'revocation')
   const checked: Record<string, unknown> = Object.assign(Object.create(null), options)
   if (options.cookie !== undefined) checked.cookie = cookie
   if (legacy !== undefined) checked.legacyCookie = legacy
+  if (revocation !== undefined) checked.revocation = revocation
   if (csrf !== undefined) checked.csrf = csrf
   check(validatePlugin, optionsSchema, checked)
   const ttl = options.ttl ?? DEFAULT_TTL
@@ -353,14 +392,22 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
       absoluteTtl: options.absoluteTtl,
       rolling: options.rolling ?? false,
       clockTolerance: options.clockTolerance ?? 0,
-      withIat: options.rolling === true || options.absoluteTtl !== undefined || options.validate !== undefined
+      externalTtl: options.externalTtl ?? DEFAULT_TTL
     },
     validate: options.validate,
     cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
     now: options.now ?? Date.now,
     trustedOrigins: trustedOrigins(csrf),
     legacy,
-    sessionName: options.sessionName ?? 'session'
+    sessionName: options.sessionName ?? 'session',
+    revocation: revocation === undefined
+      ? null
+      : {
+          store: revocation.store,
+          staleness: revocation.staleness ?? DEFAULT_STALENESS,
+          onStale: revocation.onStale ?? 'accept',
+          timeout: revocation.timeout ?? DEFAULT_STORE_TIMEOUT
+        }
   }
   checkCookieRules(config.cookieName, config.cookie)
   if (legacy !== undefined && legacy.name === config.cookieName) {

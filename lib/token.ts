@@ -1,6 +1,8 @@
 // The dbbasic-sessions 3.0.0 wire format: base64url(json) "." hex(HMAC-SHA256).
 // Pure and synchronous: no Fastify, no clock, no environment.
+import { createHash, randomBytes } from 'node:crypto'
 import { HmacKey, NOT_HEX, findKey } from './hmac.js'
+import { TooLargeError } from './errors.js'
 
 /** Longer inputs are refused before any hashing: no cookie can hold more. */
 export const MAX_TOKEN_LENGTH = 4096
@@ -12,6 +14,15 @@ export interface Verified {
   expires: number
   /** The login time carried by the token, or null when it has none (the reference never writes one). */
   iat: number | null
+  /** The session id the token carries, or null when it has none (the reference never writes one). */
+  sid: string | null
+  /**
+   * What revocations know this session by: its sid, or for a token without one an id
+   * derived from its signature (so every copy of that token has the same one).
+   */
+  key: string
+  /** When a rolling renewal last wrote the token, or null when it is the login's own. */
+  renewed: number | null
   /** The login's own ttl, when it was made with one other than the plugin's and renews (absent in the reference). */
   ttl: number | null
   /** False for a browser-session cookie (no Max-Age), which renewals keep as such. */
@@ -55,8 +66,42 @@ export function pyJsonString (s: string): string {
 /** What a token may carry besides the reference's two fields; each is written only when given. */
 export interface Extras {
   iat?: number | undefined
+  sid?: string | undefined
+  renewed?: number | undefined
   ttl?: number | undefined
   persistent?: false | undefined
+}
+
+/** Characters a session id may hold: base64url, so it is written into JSON as it is. */
+const SID = /^[A-Za-z0-9_-]{16,64}$/
+const SID_LENGTH = 24
+
+/**
+ * A new session id: 48 bits of the login time in milliseconds, then 96 random bits, in
+ * base64url (24 characters). The time part lets a "sign out everywhere" tell apart a
+ * login made in the same second, just after it.
+ */
+export function newSessionId (nowMs: number): string {
+  const bytes = randomBytes(18)
+  bytes.writeUIntBE(Math.max(0, Math.floor(nowMs)) % 2 ** 48, 0, 6)
+  return bytes.toString('base64url')
+}
+
+/**
+ * The login time in milliseconds a token's session id records, when it agrees with the
+ * token's `iat` (a sid not made by newSessionId almost never does); else `iat` in ms.
+ */
+export function loginMilliseconds (sid: string | null, iat: number): number {
+  if (sid !== null && sid.length === SID_LENGTH) {
+    const ms = Buffer.from(sid.slice(0, 8), 'base64url').readUIntBE(0, 6)
+    if (Math.floor(ms / 1000) === iat) return ms
+  }
+  return iat * 1000
+}
+
+/** The revocation key of a token without a sid: every copy shares it, and it does not give the token away. */
+function derivedKey (signature: string): string {
+  return createHash('sha256').update(signature, 'latin1').digest('base64url').slice(0, 22)
 }
 
 /**
@@ -67,6 +112,8 @@ export function encodeToken (userId: string, expires: number, key: HmacKey, extr
   let json = '{"user_id": ' + pyJsonString(userId) + ', "expires": ' + expires
   if (extras !== undefined) {
     if (extras.iat !== undefined) json += ', "iat": ' + extras.iat
+    if (extras.sid !== undefined) json += ', "sid": "' + extras.sid + '"'
+    if (extras.renewed !== undefined) json += ', "renewed": ' + extras.renewed
     if (extras.ttl !== undefined) json += ', "ttl": ' + extras.ttl
     if (extras.persistent === false) json += ', "persistent": false'
   }
@@ -78,9 +125,19 @@ export function encodeToken (userId: string, expires: number, key: HmacKey, extr
   return payload + '.' + key.hexDigest(payload)
 }
 
+/** A token of the package's keys, refused when no cookie could hold it. */
+export function makeToken (userId: string, expires: number, keys: Keys, extras?: Extras): string {
+  if (extras?.sid !== undefined && !SID.test(extras.sid)) throw new TypeError('a session id is 16 to 64 base64url characters')
+  const token = encodeToken(userId, expires, keys[0], extras)
+  if (token.length > MAX_TOKEN_LENGTH) {
+    throw new TooLargeError(`the token would be ${token.length} characters, over the ${MAX_TOKEN_LENGTH} a cookie holds; use a shorter user id`)
+  }
+  return token
+}
+
 const PAYLOAD = /^[A-Za-z0-9_-]+={0,2}$/
 
-interface Claims { userId: unknown, expires: unknown, iat: unknown, ttl: unknown, persistent: unknown }
+interface Claims { userId: unknown, expires: unknown, iat: unknown, sid: unknown, renewed: unknown, ttl: unknown, persistent: unknown }
 
 // Decoded payloads land here (synchronous, so one buffer serves every call): base64
 // takes 3 bytes per 4 characters, so a payload of a token that fits decodes into it.
@@ -100,13 +157,15 @@ function decodePayload (payload: string): Claims | undefined {
   if (own !== undefined) return own
   const data: unknown = JSON.parse(text)
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
-  const { user_id: userId, expires, iat, ttl, persistent } = data as Record<string, unknown>
-  return { userId, expires, iat, ttl, persistent }
+  const { user_id: userId, expires, iat, sid, renewed, ttl, persistent } = data as Record<string, unknown>
+  return { userId, expires, iat, sid, renewed, ttl, persistent }
 }
 
 const ID_START = '{"user_id": "'
 const EXPIRES = '", "expires": '
 const IAT = ', "iat": '
+const SID_FIELD = ', "sid": "'
+const RENEWED = ', "renewed": '
 const TTL = ', "ttl": '
 const NOT_PERSISTENT = ', "persistent": false'
 /** A user id JSON writes as it is: printable ASCII but '"' and '\\'. */
@@ -135,6 +194,20 @@ function readOwnShape (text: string): Claims | undefined {
     if (end === -1) return undefined
     iat = integer(text, at, end)
   }
+  let sid: string | undefined
+  if (text.startsWith(SID_FIELD, end)) {
+    at = end + SID_FIELD.length
+    end = text.indexOf('"', at)
+    if (end === -1) return undefined
+    sid = text.slice(at, end++)
+  }
+  let renewed: number | undefined
+  if (text.startsWith(RENEWED, end)) {
+    at = end + RENEWED.length
+    end = integerEnd(text, at)
+    if (end === -1) return undefined
+    renewed = integer(text, at, end)
+  }
   let ttl: number | undefined
   if (text.startsWith(TTL, end)) {
     at = end + TTL.length
@@ -147,7 +220,7 @@ function readOwnShape (text: string): Claims | undefined {
     end += NOT_PERSISTENT.length
     persistent = false
   }
-  return end === text.length - 1 && text.charCodeAt(end) === 0x7d ? { userId, expires, iat, ttl, persistent } : undefined
+  return end === text.length - 1 && text.charCodeAt(end) === 0x7d ? { userId, expires, iat, sid, renewed, ttl, persistent } : undefined
 }
 
 /**
@@ -203,14 +276,18 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     return 'malformed'
   }
   if (claims === undefined) return 'malformed'
-  const { userId, expires, iat, ttl, persistent } = claims
+  const { userId, expires, iat, sid, renewed, ttl, persistent } = claims
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (isExpired(expires, tolerance, nowSeconds)) return 'expired'
+  const id = typeof sid === 'string' && SID.test(sid) ? sid : null
   return {
     userId,
     expires,
-    iat: typeof iat === 'number' && Number.isFinite(iat) ? iat : null,
+    iat: typeof iat === 'number' && Number.isSafeInteger(iat) ? iat : null,
+    sid: id,
+    key: id ?? derivedKey(signature),
+    renewed: typeof renewed === 'number' && Number.isSafeInteger(renewed) ? renewed : null,
     ttl: typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl > 0 ? ttl : null,
     persistent: persistent !== false,
     keyIndex

@@ -10,7 +10,7 @@ const S0 = T0 / 1000
 /** An app whose GET /page?cc=... answers with that Cache-Control (or none), set by the route after the session was read. */
 async function build (now: () => number, extra: Record<string, unknown> = {}) {
   const app = Fastify()
-  await app.register(sessions, { secret: [SECRET, OTHER_SECRET], ttl: 3600, rolling: true, now, ...extra })
+  await app.register(sessions, { secret: [SECRET, OTHER_SECRET], ttl: 3600, externalTtl: 3600, rolling: true, now, ...extra })
   app.get<{ Querystring: { cc?: string, expires?: string } }>('/page', async (request, reply) => {
     if (request.query.cc !== undefined) reply.header('cache-control', request.query.cc)
     if (request.query.expires !== undefined) reply.header('expires', request.query.expires)

@@ -11,7 +11,7 @@ export const OTHER_SECRET = 'another-secret-0123456789abcdef0123456789ab'
 /** 2025-11-26T00:00:00Z, the vectors' creation time, in milliseconds. */
 export const T0 = 1764115200000
 /** request.session without a session. */
-export const NONE = { userId: null, issuedAt: null, expiresAt: null }
+export const NONE = { userId: null, issuedAt: null, expiresAt: null, sessionId: null }
 
 export interface Vectors {
   create: Array<{ secret: string, user_id: string | number, now: number, ttl: number, token: string }>
@@ -81,14 +81,20 @@ export function sessionCookie (headers: Record<string, unknown>, name = '__Host-
 }
 
 /** The JSON a token carries, decoded (tests only: the plugin never decodes before verifying). */
-export function payloadOf (token: string): { user_id: string, expires: number, iat?: number, ttl?: number, persistent?: boolean } {
+export function payloadOf (token: string): { user_id: string, expires: number, iat?: number, sid?: string, renewed?: number, ttl?: number, persistent?: boolean } {
   return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'))
+}
+
+/** A token's JSON without its session id, which is random: what a test can compare exactly. */
+export function fieldsOf (token: string): Omit<ReturnType<typeof payloadOf>, 'sid'> {
+  const { sid: _sid, ...rest } = payloadOf(token)
+  return rest
 }
 
 /** Sends a request with a session cookie (or none) and returns the session the route saw and the new cookie, if any. */
 export async function visit (app: FastifyInstance, token: string | undefined, url = '/whoami'): Promise<{
   status: number
-  session: { userId: string | null, issuedAt: number | null, expiresAt: number | null }
+  session: { userId: string | null, issuedAt: number | null, expiresAt: number | null, sessionId: string | null }
   cookie: { value: string, attributes: string[], raw: string } | undefined
   setCookies: number
 }> {

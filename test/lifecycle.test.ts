@@ -1,29 +1,37 @@
 // Issued-at, rolling renewal, absolute lifetime and clock tolerance. Time comes from `now`.
 import t from 'tap'
 import { createSession, getSession } from '../lib/index.js'
-import { LogCapture, NONE, SECRET, T0, buildApp, clock, payloadOf, sessionCookie, visit } from './helpers.js'
+import { LogCapture, NONE, SECRET, T0, buildApp, clock, fieldsOf as payloadOf, payloadOf as rawPayloadOf, sessionCookie, visit } from './helpers.js'
 
 const S0 = T0 / 1000
 
-t.test('without rolling, absoluteTtl or validate, tokens carry no iat: the reference format exactly', async (t) => {
-  const app = await buildApp({ ttl: 3600 })
-  t.teardown(() => app.close())
-  const { token } = (await app.inject({ method: 'POST', url: '/login?user=42' })).json()
-  t.same(payloadOf(token), { user_id: '42', expires: S0 + 3600 })
-  t.equal(token, createSession(42, { secret: SECRET, ttl: 3600, now: () => T0 }))
-})
-
-for (const option of [{ rolling: true }, { absoluteTtl: 7200 }, { validate: () => true }]) {
-  t.test(`with ${Object.keys(option)[0]}, tokens carry the login time after expires, and Python still reads them`, async (t) => {
+for (const option of [{}, { rolling: true }, { absoluteTtl: 7200 }, { validate: () => true }]) {
+  t.test(`with ${Object.keys(option)[0] ?? 'the defaults'}, tokens carry the login time and a session id after expires, and Python still reads them`, async (t) => {
     const app = await buildApp({ ttl: 3600, ...option })
     t.teardown(() => app.close())
     const { token } = (await app.inject({ method: 'POST', url: '/login?user=42' })).json()
-    t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), `{"user_id": "42", "expires": ${S0 + 3600}, "iat": ${S0}}`)
+    const { sid } = rawPayloadOf(token)
+    t.match(sid, /^[A-Za-z0-9_-]{24}$/, 'a session id of 144 bits, base64url')
+    t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), `{"user_id": "42", "expires": ${S0 + 3600}, "iat": ${S0}, "sid": "${sid as string}"}`)
     // The reference ignores fields it does not know; the standalone verifier is the reference's rule.
     t.equal(getSession(token, { secret: SECRET, now: () => T0 }), '42')
-    t.same((await visit(app, token)).session, { userId: '42', issuedAt: S0, expiresAt: S0 + 3600 })
+    t.same((await visit(app, token)).session, { userId: '42', issuedAt: S0, expiresAt: S0 + 3600, sessionId: sid })
   })
 }
+
+t.test('two logins of one user in the same millisecond get different cookies and session ids', async (t) => {
+  const app = await buildApp({ ttl: 3600 })
+  t.teardown(() => app.close())
+  const ids = new Set<string>()
+  const tokens = new Set<string>()
+  for (let i = 0; i < 20; i++) {
+    const { token } = (await app.inject({ method: 'POST', url: '/login?user=same' })).json()
+    tokens.add(token)
+    ids.add(rawPayloadOf(token).sid as string)
+  }
+  t.equal(tokens.size, 20)
+  t.equal(ids.size, 20)
+})
 
 t.test('rolling: renewal starts just after the half-life, not before', async (t) => {
   const time = clock()
@@ -42,9 +50,10 @@ t.test('rolling: renewal starts just after the half-life, not before', async (t)
   time.set(T0 + 1801_000)
   seen = await visit(app, token)
   t.equal(seen.setCookies, 1, 'one Set-Cookie')
-  t.same(payloadOf(seen.cookie!.value), { user_id: 'r', expires: S0 + 1801 + 3600, iat: S0 }, 'a full ttl from now, same login time')
+  t.same(payloadOf(seen.cookie!.value), { user_id: 'r', expires: S0 + 1801 + 3600, iat: S0, renewed: S0 + 1801 }, 'a full ttl from now, same login time')
+  t.equal(rawPayloadOf(seen.cookie!.value).sid, rawPayloadOf(token).sid, 'the same session id')
   t.equal(seen.cookie!.attributes[0], 'Max-Age=3600')
-  t.same(seen.session, { userId: 'r', issuedAt: S0, expiresAt: S0 + 1801 + 3600 }, 'request.session shows the new expiry')
+  t.same(seen.session, { userId: 'r', issuedAt: S0, expiresAt: S0 + 1801 + 3600, sessionId: rawPayloadOf(token).sid }, 'request.session shows the new expiry')
 
   time.set(T0 + 3601_000)
   t.same((await visit(app, token)).session, NONE, 'the old cookie still ends on time')
@@ -76,7 +85,7 @@ t.test('absoluteTtl caps the expiry and Max-Age of a login and of every renewal'
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=b' })).json()
   time.set(T0 + 1801_000)
   const renewed = await visit(app, token)
-  t.same(payloadOf(renewed.cookie!.value), { user_id: 'b', expires: S0 + 5400, iat: S0 }, 'renewed up to the cap, not a full ttl')
+  t.same(payloadOf(renewed.cookie!.value), { user_id: 'b', expires: S0 + 5400, iat: S0, renewed: S0 + 1801 }, 'renewed up to the cap, not a full ttl')
   t.equal(renewed.cookie!.attributes[0], `Max-Age=${5400 - 1801}`)
   time.set(T0 + 4000_000)
   t.equal((await visit(app, renewed.cookie!.value)).setCookies, 0, 'nothing to gain once at the cap: no cookie')
@@ -99,54 +108,57 @@ t.test('absoluteTtl ends a session whose token says it lives longer (the cap was
   const after = await buildApp({ ttl: 3600, absoluteTtl: 5400, now: time.now }, logs)
   t.teardown(() => after.close())
   time.set(T0 + 5000_000)
-  t.same((await visit(after, renewed)).session, { userId: 'c', issuedAt: S0, expiresAt: S0 + 5400 }, 'expiresAt shows the capped end')
+  t.same((await visit(after, renewed)).session, { userId: 'c', issuedAt: S0, expiresAt: S0 + 5400, sessionId: rawPayloadOf(token).sid }, 'expiresAt shows the capped end')
   time.set(T0 + 5400_000)
   t.same((await visit(after, renewed)).session, NONE, 'ends at iat + absoluteTtl though the token says later')
   t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => r.reason), ['absolute lifetime over'])
 })
 
-t.test('a token without iat counts as issued one ttl before it expires, and under absoluteTtl that login time is written into it at once', async (t) => {
+t.test('a token without iat counts as issued externalTtl before it expires, and a renewal writes that login time in', async (t) => {
   const time = clock()
-  const app = await buildApp({ ttl: 3600, absoluteTtl: 5400, rolling: true, now: time.now })
+  const app = await buildApp({ ttl: 3600, absoluteTtl: 5400, rolling: true, externalTtl: 3600, now: time.now })
   t.teardown(() => app.close())
   // As dbbasic-sessions in Python makes it: no iat.
   const python = createSession('py', { secret: SECRET, ttl: 3600, now: () => T0 })
   const first = await visit(app, python)
-  t.same(first.session, { userId: 'py', issuedAt: null, expiresAt: S0 + 3600 }, 'issuedAt shows what the token carries')
-  t.same(payloadOf(first.cookie!.value), { user_id: 'py', expires: S0 + 3600, iat: S0 }, 'pinned: same expiry, the assumed login time')
-  t.equal(first.cookie!.attributes[0], 'Max-Age=3600')
+  t.same(first.session, { userId: 'py', issuedAt: null, expiresAt: S0 + 3600, sessionId: null }, 'issuedAt shows what the token carries')
+  t.equal(first.setCookies, 0, 'nothing to write: the login time follows from the token alone')
   time.set(T0 + 2000_000)
-  const renewed = await visit(app, first.cookie!.value)
-  t.same(payloadOf(renewed.cookie!.value), { user_id: 'py', expires: S0 + 5400, iat: S0 }, 'renewed, capped at (expires - ttl) + absoluteTtl')
+  const renewed = await visit(app, python)
+  t.same(payloadOf(renewed.cookie!.value), { user_id: 'py', expires: S0 + 5400, iat: S0, renewed: S0 + 2000 }, 'renewed, capped at (expires - externalTtl) + absoluteTtl')
   time.set(T0 + 5400_000)
   t.same((await visit(app, renewed.cookie!.value)).session, NONE)
+  t.same((await visit(app, python)).session, NONE, 'and the original copy too')
 })
 
 for (const clockTolerance of [0, 120]) {
-  t.test(`absoluteTtl caps a session from a token without iat that says it lives longer (Python's 30 days; clockTolerance ${clockTolerance})`, async (t) => {
+  t.test(`absoluteTtl caps a Python 30-day token however often its copy is replayed (clockTolerance ${clockTolerance})`, async (t) => {
     const time = clock()
     const absoluteTtl = 12 * 3600
     const app = await buildApp({ ttl: 1800, rolling: true, absoluteTtl, clockTolerance, now: time.now })
     t.teardown(() => app.close())
-    let token = createSession('py', { secret: SECRET, now: () => T0 })
-    // A browser that keeps every cookie it is sent and comes back every 20 minutes.
-    let firstReissue: number | undefined
+    const python = createSession('py', { secret: SECRET, now: () => T0 })
+    // Python's default ttl is the default externalTtl: the login counts as T0.
+    let token = python
     let lastSignedIn = T0
     for (let at = T0; at < T0 + 31 * 86400_000; at += 1200_000) {
       time.set(at)
       const seen = await visit(app, token)
-      if (seen.session.userId === null) break
+      const replay = await visit(app, python)
+      if (seen.session.userId === null) {
+        t.equal(replay.session.userId, null, 'the original copy ends with the renewed one')
+        break
+      }
       lastSignedIn = at
       if (seen.cookie !== undefined) {
-        firstReissue ??= at
         token = seen.cookie.value
         t.ok(payloadOf(token).iat! <= at / 1000, 'the login time written is never in the future')
+        t.equal(payloadOf(token).iat, S0, 'the login time is the token\'s own')
       }
     }
-    t.equal(firstReissue, T0, 'the first response re-issues the cookie')
-    const lived = (lastSignedIn - firstReissue!) / 1000
-    t.ok(lived < absoluteTtl + clockTolerance, `signed in for ${lived} s after the first re-issue, under absoluteTtl (+ tolerance)`)
-    t.ok(lived >= absoluteTtl - 1200 - 1800, `and not cut much shorter (${lived} s)`)
+    const lived = (lastSignedIn - T0) / 1000
+    t.ok(lived < absoluteTtl + clockTolerance, `signed in for ${lived} s, under absoluteTtl (+ tolerance)`)
+    t.ok(lived >= absoluteTtl - 1200, `and not cut shorter (${lived} s)`)
   })
 }
 
@@ -160,7 +172,7 @@ t.test('a per-login ttl is kept by rolling renewals, never stretched to the plug
   time.set(T0 + 200_000)
   const renewed = await visit(app, login.json().token)
   t.equal(renewed.cookie!.attributes[0], 'Max-Age=300', 'renewed for its own ttl')
-  t.same(payloadOf(renewed.cookie!.value), { user_id: 'short', expires: S0 + 500, iat: S0, ttl: 300 })
+  t.same(payloadOf(renewed.cookie!.value), { user_id: 'short', expires: S0 + 500, iat: S0, renewed: S0 + 200, ttl: 300 })
   time.set(T0 + 500_000)
   t.same((await visit(app, renewed.cookie!.value)).session, NONE, 'idle for its own ttl: signed out')
   time.set(T0 + 30_000_000)
@@ -169,20 +181,30 @@ t.test('a per-login ttl is kept by rolling renewals, never stretched to the plug
   t.equal(payloadOf(plain.json().token).ttl, undefined, 'a login with the plugin\'s ttl carries none')
 })
 
-t.test('rotation re-signing never moves the login time into the future', async (t) => {
+t.test('rotation re-signing keeps what the token carries and never moves the login time into the future', async (t) => {
   const time = clock()
   const NEWER = 'a-newer-secret-0123456789abcdef0123456789'
-  const app = await buildApp({ ttl: 86400, validate: () => true, secret: [NEWER, SECRET], now: time.now })
+  const app = await buildApp({ ttl: 86400, secret: [NEWER, SECRET], now: time.now })
   t.teardown(() => app.close())
-  // Python's default ttl is 30 days, longer than this plugin's one day.
-  const python = createSession('py', { secret: SECRET, now: () => T0 })
-  const first = await visit(app, python)
+  // Python's default ttl is 30 days, longer than this plugin's one day: issued at T0 - 29 days
+  // counts as issued 30 days before it expires, which is T0 - 29 days; one day after it, over.
+  const python = createSession('py', { secret: SECRET, now: () => T0 - 29 * 86400_000 })
+  t.same((await visit(app, python)).session, NONE, 'a one-day plugin ends a Python login a day after it')
+  const recent = createSession('py', { secret: SECRET, now: () => T0 - 3600_000 })
+  const first = await visit(app, recent)
   t.equal(first.session.userId, 'py')
-  const iat = payloadOf(first.cookie!.value).iat!
-  t.ok(iat <= S0, `re-signed with iat ${iat - S0} s from now`)
-  t.equal(payloadOf(first.cookie!.value).expires, S0 + 2592000, 'rotation keeps the expiry')
+  t.same(payloadOf(first.cookie!.value), { user_id: 'py', expires: S0 - 3600 + 2592000, iat: S0 - 3600 }, 're-signed with its login time written in, its expiry kept')
   time.set(T0 + 1000)
   t.equal((await visit(app, first.cookie!.value)).session.userId, 'py', 'still signed in on the next request')
+  // A plugin token keeps every field through a re-signing.
+  const older = await buildApp({ ttl: 86400, secret: SECRET, rolling: true, now: () => T0 - 50_000_000 })
+  t.teardown(() => older.close())
+  const made = (await older.inject({ method: 'POST', url: '/login?user=kept&ttl=60000' })).json().token
+  const renewedByOlder = (await visit(older, made)).cookie
+  t.equal(renewedByOlder, undefined)
+  const resigned = await visit(app, made)
+  const before = rawPayloadOf(made)
+  t.same(rawPayloadOf(resigned.cookie!.value), before, 'iat, sid, ttl and expiry as they were')
 })
 
 t.test('a token accepted only through clockTolerance is never renewed', async (t) => {
@@ -234,7 +256,7 @@ t.test('clockTolerance 0 (the default): expired at expires, an iat one second ah
 
 t.test('a token inside the tolerance is accepted but not re-issued (its cookie is already gone)', async (t) => {
   const time = clock()
-  const app = await buildApp({ ttl: 600, clockTolerance: 60, secret: [SECRET, 'a-newer-secret-0123456789abcdef0123456789'].reverse(), now: time.now })
+  const app = await buildApp({ ttl: 600, externalTtl: 600, clockTolerance: 60, secret: [SECRET, 'a-newer-secret-0123456789abcdef0123456789'].reverse(), now: time.now })
   t.teardown(() => app.close())
   const old = createSession('late', { secret: SECRET, ttl: 600, now: () => T0 })
   time.set(T0 + 610_000)
@@ -275,9 +297,9 @@ t.test('a rolling session with an absolute lifetime, followed over several renew
 t.test('a session whose renewed cookie would be too large keeps working, without a new cookie', async (t) => {
   const time = clock()
   const logs = new LogCapture()
-  const app = await buildApp({ ttl: 600, rolling: true, now: time.now }, logs)
+  const app = await buildApp({ ttl: 600, rolling: true, externalTtl: 600, now: time.now }, logs)
   t.teardown(() => app.close())
-  // A token without iat that just fits; with iat added it would not.
+  // A token without iat that just fits; with iat and a sid added it would not.
   const id = 'x'.repeat(2960)
   const token = createSession(id, { secret: SECRET, ttl: 600, now: () => T0 })
   t.ok(token.length <= 4096)

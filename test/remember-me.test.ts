@@ -5,7 +5,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { getSession } from '../lib/index.js'
 import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
-import { NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, payloadOf, sessionCookie, visit } from './helpers.js'
+import { NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, fieldsOf as payloadOf, payloadOf as rawPayloadOf, sessionCookie, visit } from './helpers.js'
 
 const S0 = T0 / 1000
 const SESSION_COOKIE = ['Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']
@@ -30,17 +30,17 @@ t.test('persistent: false sets a cookie without Max-Age or Expires; the token sa
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'POST', url: '/signin?user=alice&remember=no' })
   t.same(attributesOf(res.headers), SESSION_COOKIE)
-  t.same(payloadOf(res.json().token), { user_id: 'alice', expires: S0 + 3600, persistent: false })
+  t.same(payloadOf(res.json().token), { user_id: 'alice', expires: S0 + 3600, iat: S0, persistent: false })
   t.equal(res.headers['cache-control'], 'no-store')
 })
 
-t.test('persistent: true, or left out, keeps Max-Age and writes no field', async (t) => {
+t.test('persistent: true, or left out, keeps Max-Age and writes no persistent field', async (t) => {
   const app = await setup({ ttl: 3600 })
   t.teardown(() => app.close())
   for (const url of ['/signin?user=alice&remember=yes', '/signin?user=alice']) {
     const res = await app.inject({ method: 'POST', url })
     t.same(attributesOf(res.headers), ['Max-Age=3600', ...SESSION_COOKIE], url)
-    t.same(payloadOf(res.json().token), { user_id: 'alice', expires: S0 + 3600 }, url)
+    t.same(payloadOf(res.json().token), { user_id: 'alice', expires: S0 + 3600, iat: S0 }, url)
   }
 })
 
@@ -63,7 +63,7 @@ t.test('a rolling renewal keeps it non-persistent, with the login\'s own ttl', a
   time.set(T0 + 400_000)
   const renewed = await visit(app, token)
   t.same(renewed.cookie?.attributes, SESSION_COOKIE, 'no Max-Age on the renewal either')
-  t.same(payloadOf(renewed.cookie!.value), { user_id: 'alice', expires: S0 + 400 + 600, iat: S0, ttl: 600, persistent: false })
+  t.same(payloadOf(renewed.cookie!.value), { user_id: 'alice', expires: S0 + 400 + 600, iat: S0, renewed: S0 + 400, ttl: 600, persistent: false })
   time.set(T0 + 800_000)
   const again = await visit(app, renewed.cookie!.value)
   t.same(again.cookie?.attributes, SESSION_COOKIE, 'nor on the next one')
@@ -83,7 +83,8 @@ t.test('a re-signing with the newest secret keeps it non-persistent', async (t) 
   const resigned = await visit(after, token)
   t.equal(resigned.session.userId, 'alice')
   t.same(resigned.cookie?.attributes, SESSION_COOKIE)
-  t.same(payloadOf(resigned.cookie!.value), { user_id: 'alice', expires: S0 + 3600, persistent: false })
+  t.same(payloadOf(resigned.cookie!.value), { user_id: 'alice', expires: S0 + 3600, iat: S0, persistent: false })
+  t.equal(rawPayloadOf(resigned.cookie!.value).sid, rawPayloadOf(token).sid, 'the same session id')
   t.equal(getSession(resigned.cookie!.value, { secret: SECRET, now: () => T0 }), 'alice', 'signed with the newest secret')
 })
 

@@ -12,16 +12,17 @@ const S0 = T0 / 1000
 t.test('a token signed with an older secret is re-signed with the newest, same user and expiry', async (t) => {
   const time = clock()
   const logs = new LogCapture()
-  const app = await buildApp({ secret: [NEW, 'middle-secret-0123456789abcdef0123456789ab', OLD], ttl: 3600, now: time.now }, logs)
+  const app = await buildApp({ secret: [NEW, 'middle-secret-0123456789abcdef0123456789ab', OLD], ttl: 3600, externalTtl: 3600, now: time.now }, logs)
   t.teardown(() => app.close())
   const old = createSession('u', { secret: OLD, ttl: 3600, now: () => T0 })
   time.advance(600)
   const seen = await visit(app, old)
-  t.same(seen.session, { userId: 'u', issuedAt: null, expiresAt: S0 + 3600 })
+  t.same(seen.session, { userId: 'u', issuedAt: null, expiresAt: S0 + 3600, sessionId: null })
   t.equal(seen.setCookies, 1)
   const fresh = seen.cookie!.value
-  t.same(payloadOf(fresh), payloadOf(old), 'the same payload: rotation never lengthens a session')
-  t.equal(fresh, createSession('u', { secret: NEW, ttl: 3600, now: () => T0 }), 'byte-identical to a login signed with the newest secret')
+  const { sid, ...rest } = payloadOf(fresh)
+  t.same(rest, { ...payloadOf(old), iat: S0 }, 'the same user and expiry, the login time written in: rotation never lengthens a session')
+  t.match(sid, /^[A-Za-z0-9_-]{22}$/, 'with the session id its copies are revoked by')
   t.equal(seen.cookie!.attributes[0], 'Max-Age=3000', 'Max-Age is what is left')
   t.equal(getSession(fresh, { secret: NEW, now: time.now }), 'u')
   const lines = logs.records.filter((r) => r.secretIndex !== undefined)
@@ -34,13 +35,13 @@ t.test('a token signed with an older secret is re-signed with the newest, same u
 
 t.test('with rolling, an old-secret token due for renewal gets one cookie: renewed and re-signed', async (t) => {
   const time = clock()
-  const app = await buildApp({ secret: [NEW, OLD], ttl: 3600, rolling: true, now: time.now })
+  const app = await buildApp({ secret: [NEW, OLD], ttl: 3600, externalTtl: 3600, rolling: true, now: time.now })
   t.teardown(() => app.close())
   const old = createSession('w', { secret: OLD, ttl: 3600, now: () => T0 })
   time.advance(2000)
   const seen = await visit(app, old)
   t.equal(seen.setCookies, 1)
-  t.same(payloadOf(seen.cookie!.value), { user_id: 'w', expires: S0 + 2000 + 3600, iat: S0 })
+  t.match(payloadOf(seen.cookie!.value), { user_id: 'w', expires: S0 + 2000 + 3600, iat: S0, renewed: S0 + 2000 })
   t.equal(getSession(seen.cookie!.value, { secret: NEW, now: time.now }), 'w')
 })
 

@@ -44,14 +44,15 @@ t.test('iat is written after expires only when given', async (t) => {
   const token = encodeToken('42', NOW + 3600, keys[0], { iat: NOW })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764118800, "iat": 1764115200}')
   const verified = verifyToken(token, keys, NOW)
-  t.same(verified, { userId: '42', expires: NOW + 3600, iat: NOW, ttl: null, persistent: true, keyIndex: 0 })
-  t.same(verifyToken(encodeToken('42', NOW + 3600, keys[0]), keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, ttl: null, persistent: true, keyIndex: 0 })
+  t.same(verified, { userId: '42', expires: NOW + 3600, iat: NOW, sid: null, key: keyOf(token), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
+  const bare = encodeToken('42', NOW + 3600, keys[0])
+  t.same(verifyToken(bare, keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, sid: null, key: keyOf(bare), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
 })
 
 t.test('a per-login ttl and a browser-session flag are written after iat, only when given, and read back', async (t) => {
   const token = encodeToken('42', NOW + 300, keys[0], { iat: NOW, ttl: 300, persistent: false })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764115500, "iat": 1764115200, "ttl": 300, "persistent": false}')
-  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, ttl: 300, persistent: false, keyIndex: 0 })
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, sid: null, key: keyOf(token), renewed: null, ttl: 300, persistent: false, keyIndex: 0 })
   t.equal(encodeToken('42', NOW + 300, keys[0], { persistent: undefined }), encodeToken('42', NOW + 300, keys[0]), 'absent fields write nothing')
   // Signed but odd values (not made by this package) count as absent.
   for (const odd of ['"ttl": 0', '"ttl": 1.5', '"ttl": "300"', '"persistent": 0', '"persistent": null']) {
@@ -87,8 +88,10 @@ t.test('signed payloads that are not a session are refused, not thrown', async (
   t.equal(verifyToken(signed('{"user_id": "4", "expires": 1e999}'), keys, NOW), 'malformed', 'infinite expires')
   t.match(verifyToken(signed('{"user_id": "Zoë", "expires": 1764118800}'), keys, NOW), { userId: 'Zoë' },
     'raw UTF-8 in a payload (another implementation, same secret) is read as UTF-8, as json.loads reads it')
-  t.same(verifyToken(signed('{"user_id": "4", "expires": 1764118800.5, "iat": "x"}'), keys, NOW),
-    { userId: '4', expires: 1764118800.5, iat: null, ttl: null, persistent: true, keyIndex: 0 }, 'a non-numeric iat counts as none')
+  const odd = signed('{"user_id": "4", "expires": 1764118800.5, "iat": "x", "sid": 7, "renewed": 1.5}')
+  t.same(verifyToken(odd, keys, NOW),
+    { userId: '4', expires: 1764118800.5, iat: null, sid: null, key: keyOf(odd), renewed: null, ttl: null, persistent: true, keyIndex: 0 },
+    'a non-numeric iat, a sid that is not a string and a fractional renewal time count as none')
 })
 
 t.test('any secret of the list verifies, and the result says which', async (t) => {
@@ -128,7 +131,7 @@ t.test('inputs over 4096 characters are refused before any hashing', async (t) =
 
 // The payload decoder before this one: atob, then JSON.parse of the bytes read as
 // UTF-8. The reader of our own JSON shape must agree with it on every payload.
-function parsedAsBefore (payload: string, now: number): unknown {
+function parsedAsBefore (payload: string, now: number, signature: string): unknown {
   let data: unknown
   try {
     data = JSON.parse(Buffer.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), 'latin1').toString('utf8'))
@@ -136,20 +139,26 @@ function parsedAsBefore (payload: string, now: number): unknown {
     return 'malformed'
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'malformed'
-  const { user_id: userId, expires, iat, ttl, persistent } = data as Record<string, unknown>
+  const { user_id: userId, expires, iat, sid, renewed, ttl, persistent } = data as Record<string, unknown>
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (expires <= now) return 'expired'
+  const id = typeof sid === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(sid) ? sid : null
   return {
     userId,
     expires,
-    iat: typeof iat === 'number' && Number.isFinite(iat) ? iat : null,
+    iat: typeof iat === 'number' && Number.isSafeInteger(iat) ? iat : null,
+    sid: id,
+    key: id ?? crypto.createHash('sha256').update(signature).digest('base64url').slice(0, 22),
+    renewed: typeof renewed === 'number' && Number.isSafeInteger(renewed) ? renewed : null,
     ttl: typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl > 0 ? ttl : null,
     persistent: persistent !== false,
     keyIndex: 0
   }
 }
 
+/** The revocation key of a token without a sid: a hash of its signature. */
+const keyOf = (token: string): string => crypto.createHash('sha256').update(token.slice(-64)).digest('base64url').slice(0, 22)
 const sign = (payload: string): string => payload + '.' + crypto.createHmac('sha256', SECRET).update(payload).digest('hex')
 const b64url = (bytes: Buffer): string => bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
 
@@ -169,16 +178,19 @@ t.test('signed payloads near our own JSON shape read exactly as JSON.parse reads
     middle: fc.constantFrom('", "expires": ', '","expires":', '", "expires" : ', '", "expire": ', ' no closing quote '),
     expires: number,
     iat: fc.option(fc.tuple(fc.constantFrom(', "iat": ', ',"iat":', ', "iat": ', ', "iat": "'), number).map(([a, b]) => a + b)),
+    sid: fc.option(fc.tuple(fc.constantFrom(', "sid": "', ',"sid":"', ', "sid": "', ', "sid": '), fc.constantFrom('AAAAAAAAAAAAAAAAAAAAAAAA', 'abc', 'a-b_c'.repeat(5), 'é'.repeat(20), '', '"'), fc.constantFrom('"', '"', '')).map(([a, b, c]) => a + b + c)),
+    renewed: fc.option(fc.tuple(fc.constantFrom(', "renewed": ', ',"renewed":', ', "renewed": "'), number).map(([a, b]) => a + b)),
     ttl: fc.option(fc.tuple(fc.constantFrom(', "ttl": ', ',"ttl":', ', "ttl": ', ', "ttl": "'), number).map(([a, b]) => a + b)),
     persistent: fc.option(fc.constantFrom(', "persistent": false', ', "persistent": false', ', "persistent": true', ',"persistent":false', ', "persistent": 0', ', "persistent": fals')),
     end: fc.constantFrom('}', '}', '} ', '}}', ', "x": 1}', ', "expires": 1}', ', "user_id": "b"}', '', '\n}')
   })
-  fc.assert(fc.property(shape, fc.boolean(), ({ start, id, middle, expires, iat, ttl, persistent, end }, stripPadding) => {
-    const json = start + id + middle + expires + (iat ?? '') + (ttl ?? '') + (persistent ?? '') + end
+  fc.assert(fc.property(shape, fc.boolean(), ({ start, id, middle, expires, iat, sid, renewed, ttl, persistent, end }, stripPadding) => {
+    const json = start + id + middle + expires + (iat ?? '') + (sid ?? '') + (renewed ?? '') + (ttl ?? '') + (persistent ?? '') + end
     let payload = b64url(Buffer.from(json, 'utf8'))
     if (stripPadding) payload = payload.replace(/=+$/, '')
-    const got = verifyToken(sign(payload), keys, NOW)
-    const want = parsedAsBefore(payload, NOW)
+    const token = sign(payload)
+    const got = verifyToken(token, keys, NOW)
+    const want = parsedAsBefore(payload, NOW, token.slice(-64))
     return isDeepStrictEqual(got, want)
   }), { numRuns: runs })
   t.pass(`${runs} payloads`)
@@ -195,6 +207,6 @@ t.test('padding as atob takes it: "=" only up to a multiple of four characters, 
   t.match(verifyToken(sign(bare), keys, NOW), { userId: 'pad-it' }, 'unpadded')
   for (const [what, odd] of [['one "=" too many', payload + '='], ['"==" where one belongs', bare + '=='], ['one character over a multiple of four', payload + 'A'], ['a single character', 'A']]) {
     t.equal(verifyToken(sign(odd), keys, NOW), 'malformed', what)
-    t.equal(parsedAsBefore(odd, NOW), 'malformed', `${what}: as before`)
+    t.equal(parsedAsBefore(odd, NOW, ''), 'malformed', `${what}: as before`)
   }
 })

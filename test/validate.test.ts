@@ -12,8 +12,9 @@ t.test('true keeps the session; validate gets the session and the request', asyn
   const app = await buildApp({ ttl: 600, validate: (session, request) => { calls.push([session, request?.url ?? 'null']); return true } })
   t.teardown(() => app.close())
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=v' })).json()
-  t.same((await visit(app, token)).session, { userId: 'v', issuedAt: S0, expiresAt: S0 + 600 })
-  t.same(calls, [[{ userId: 'v', issuedAt: S0, expiresAt: S0 + 600 }, '/whoami']])
+  const sessionId = payloadOf(token).sid
+  t.same((await visit(app, token)).session, { userId: 'v', issuedAt: S0, expiresAt: S0 + 600, sessionId })
+  t.same(calls, [[{ userId: 'v', issuedAt: S0, expiresAt: S0 + 600, sessionId }, '/whoami']])
 })
 
 t.test('false means no session, reason "revoked", and requireSession answers 401', async (t) => {
@@ -44,7 +45,7 @@ t.test('a throwing or rejecting validate fails the request through Fastify\'s er
   ]) {
     const app = Fastify()
     t.teardown(() => app.close())
-    await app.register(sessions, { secret: SECRET, validate, rolling: true, ttl: 600, now: () => T0 + 500_000 })
+    await app.register(sessions, { secret: SECRET, validate, rolling: true, ttl: 600, externalTtl: 600, now: () => T0 + 500_000 })
     const handled: string[] = []
     app.setErrorHandler((err: Error, _request, reply) => { handled.push(err.message); return reply.code(503).send({ retry: true }) })
     let routeRan = false
@@ -93,10 +94,10 @@ t.test('validate runs only for a correctly signed, unexpired token', async (t) =
 
 t.test('a token without iat (from Python) reaches validate with issuedAt null', async (t) => {
   const seen: ValidatedSession[] = []
-  const app = await buildApp({ ttl: 3600, validate: (session) => { seen.push(session); return true } })
+  const app = await buildApp({ ttl: 3600, externalTtl: 3600, validate: (session) => { seen.push(session); return true } })
   t.teardown(() => app.close())
   await visit(app, createSession('py', { secret: SECRET, ttl: 3600, now: () => T0 }))
-  t.same(seen, [{ userId: 'py', issuedAt: null, expiresAt: S0 + 3600 }])
+  t.same(seen, [{ userId: 'py', issuedAt: null, expiresAt: S0 + 3600, sessionId: null }])
 })
 
 t.test('log out everywhere, without a store: compare issuedAt with a time kept on the user', async (t) => {

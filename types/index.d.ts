@@ -52,6 +52,14 @@ export interface LegacyCookieOptions {
    * name. A token without `iat` counts as issued one ttl before it expires.
    */
   issuedBefore: number
+  /**
+   * Also accept, from the old name, tokens that carry no login time (`iat`): those made by
+   * older versions with none of rolling, absoluteTtl, validate set, by Python or by the
+   * standalone API. Such a token counts as issued `externalTtl` before it expires, which a
+   * short-lived token made after the upgrade (planted by an attacker) can pass: off by default.
+   * @default false
+   */
+  acceptWithoutIat?: boolean | undefined
 }
 
 /** Options of the plugin. Validated at register; a bad one makes `register`/`ready` reject. */
@@ -150,6 +158,22 @@ export interface FastifyDbbasicSessionsOptions {
    * @default Date.now
    */
   now?: (() => number) | undefined
+  /**
+   * The ttl (seconds) that tokens without a login time were made with: those of
+   * dbbasic-sessions in Python and of the standalone `createSession`. Such a token counts
+   * as issued this long before it expires, so its lifetime rules depend on the token
+   * alone. Set it to the ttl your Python side uses.
+   * @default 2592000 (30 days, the reference's default)
+   */
+  externalTtl?: number | undefined
+  /**
+   * Server-side revocation: `destroySession` ends the presented session everywhere,
+   * `fastify.revokeSessions(userId)` signs a user out everywhere and
+   * `fastify.revokeSession(sessionId)` ends one device's session. Only the revocations
+   * are stored, never the sessions; the request path does no I/O.
+   * @default undefined (off)
+   */
+  revocation?: RevocationOptions | undefined
 }
 
 /**
@@ -233,6 +257,8 @@ export interface ValidatedSession {
   issuedAt: number | null
   /** When the session ends (Unix seconds), after any absoluteTtl cap or renewal. */
   expiresAt: number
+  /** The session id the token carries, or `null` for a token without one (made by Python or the standalone API). */
+  sessionId: string | null
 }
 
 /** What the plugin read from the request's cookie. A fresh object on every request. */
@@ -243,6 +269,11 @@ export interface Session {
   issuedAt: number | null
   /** When the session ends (Unix seconds), or `null` without a session. */
   expiresAt: number | null
+  /**
+   * The session's id, kept across renewals: what `fastify.revokeSession` takes. `null`
+   * without a session, or for a token without one (made by Python or the standalone API).
+   */
+  sessionId: string | null
 }
 
 /** Options of `reply.createSession`. */
@@ -302,6 +333,7 @@ export type UserId = string | number | bigint
 export type NoSessionReason =
   | 'no cookie' | 'malformed' | 'bad signature' | 'expired' | 'absolute lifetime over'
   | 'issued in the future' | 'revoked' | 'conflicting cookies' | 'legacy cookie issued after the upgrade'
+  | 'legacy cookie without iat' | 'revocations unavailable'
 
 /** The name of the `node:diagnostics_channel` channel the plugin publishes on. */
 export declare const diagnosticsChannelName: 'fastify-dbbasic-sessions:session'
@@ -318,10 +350,9 @@ export type SessionEvent =
     event: 're-signed'
     /**
      * Why the cookie was re-issued besides any renewal, the first that applies: signed
-     * by an older secret of the list, read under `legacyCookie.name`, or a token without
-     * `iat` getting its login time written in (under `absoluteTtl`).
+     * by an older secret of the list, or read under `legacyCookie.name`.
      */
-    reason: 'older secret' | 'cookie name' | 'login time'
+    reason: 'older secret' | 'cookie name'
     userId: string
     expiresAt: number
     secretIndex: number
@@ -332,6 +363,17 @@ export type SessionEvent =
   | { event: 'created', userId: string, expiresAt: number, route: string | undefined, request: FastifyRequest }
   | { event: 'destroyed', route: string | undefined, request: FastifyRequest }
   | { event: 'cross-origin-refused', reason: string, route: string | undefined, request: FastifyRequest }
+  | {
+    /** The revocation store has not been read for longer than `staleness`; `policy` is `onStale`. */
+    event: 'revocation-stale'
+    policy: 'accept' | 'refuse'
+  }
+  | { event: 'revocation-recovered' }
+  | {
+    /** A revocation could not be stored: the call that asked for it failed. */
+    event: 'revocation-write-failed'
+    kind: Revocation['kind']
+  }
 
 /** The OpenAPI security scheme of the session cookie, for @fastify/swagger. */
 export interface SessionSecurityScheme {
@@ -374,7 +416,13 @@ declare module 'fastify' {
      * Error `FST_DBBASIC_SESSIONS_REPLY_SENT` once the reply has been sent.
      */
     createSession(userId: UserId, options?: ReplyCreateSessionOptions): string
-    /** Signs the user out: clears the session cookie and `request.session.userId`. Returns the reply. */
+    /**
+     * Signs the user out: clears the session cookie and `request.session.userId`, and with
+     * the `revocation` option ends the presented session on the server too (every copy of
+     * the cookie is refused). The revocation is stored before the response goes out; if it
+     * cannot be, the response is the 503 `FST_DBBASIC_SESSIONS_REVOCATION_FAILED` and the
+     * cookie is kept. Returns the reply.
+     */
     destroySession(): FastifyReply
   }
   interface FastifyInstance {
@@ -388,6 +436,20 @@ declare module 'fastify' {
      * header) gives no session; any other non-string rejects with a `TypeError`.
      */
     readSession(cookieHeader: string | null | undefined): Promise<import('./index.js').Session>
+    /**
+     * Signs a user out everywhere: every session of `userId` with a login before this
+     * call is refused, by this process at once and by every other within `staleness`; a
+     * sign-in right after works at once. Needs the `revocation` option.
+     * @throws `FST_DBBASIC_SESSIONS_REVOCATION_FAILED` (503) when the store could not
+     * record it; nothing was revoked then.
+     */
+    revokeSessions(userId: UserId): Promise<void>
+    /**
+     * Ends one session (one device), by its `sessionId`, wherever its copies are. Needs
+     * the `revocation` option.
+     * @throws `FST_DBBASIC_SESSIONS_REVOCATION_FAILED` (503) when the store could not record it.
+     */
+    revokeSession(sessionId: string): Promise<void>
     /** `{ type: 'apiKey', in: 'cookie', name }` for @fastify/swagger's `securitySchemes`. */
     readonly sessionSecurityScheme: SessionSecurityScheme
   }
@@ -412,6 +474,9 @@ export declare function getSession (token: string | null | undefined, options?: 
 
 /** Logout is the client's cookie going away: nothing to do server-side. Returns `undefined`. */
 export declare function destroySession (token?: string | null): undefined
+
+/** A revocation store in this process's memory: for a single process, and for tests. */
+export declare function memoryStore (): RevocationStore
 
 /** The JSON Schema the plugin validates its options against (with two custom keywords: `minBytes` and `isFunction`). */
 export declare const optionsSchema: Readonly<Record<string, unknown>>
