@@ -110,7 +110,9 @@ async function answer (m) {
   if (m === 'cpu') return { cpu: process.cpuUsage(), queries: store?.queries ?? 0 }
   if (m === 'heap') {
     globalThis.gc?.()
-    return { heap: process.memoryUsage().heapUsed }
+    // Typed arrays keep their bytes outside the JS heap: count both.
+    const { heapUsed, arrayBuffers } = process.memoryUsage()
+    return { heap: heapUsed + arrayBuffers }
   }
   inspector ??= await import('node:inspector/promises').then(({ Session }) => { const s = new Session(); s.connect(); return s })
   if (m === 'profile-start') {
