@@ -1,6 +1,6 @@
 // The dbbasic-sessions 3.0.0 wire format: base64url(json) "." hex(HMAC-SHA256).
 // Pure and synchronous: no Fastify, no clock, no environment.
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 import { HmacKey, NOT_HEX, findKey } from './hmac.js'
 import { TooLargeError } from './errors.js'
 
@@ -103,7 +103,7 @@ export function loginMilliseconds (sid: string | null, iat: number): number {
 
 /** The revocation key of a token without a sid: every copy shares it, and it does not give the token away. */
 function derivedKey (signature: string): string {
-  return createHash('sha256').update(signature, 'latin1').digest('base64url').slice(0, 22)
+  return hash('sha256', signature, 'base64url').slice(0, 22)
 }
 
 /**
