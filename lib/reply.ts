@@ -11,7 +11,7 @@ import { coverUntil, loginTimes } from './lifecycle.js'
 import { checkReplyOptions, clockSeconds } from './options.js'
 import { normalizeUserId } from './standalone.js'
 import { none, setToken, stateIfAny, stateOf, tokenOf, type ReplyState, type SessionRequest } from './state.js'
-import { makeToken, newSessionId } from './token.js'
+import { makeToken, newSessionId, revocationKey } from './token.js'
 import { warnPlainHttp } from './warnings.js'
 
 export interface ReplySide {
@@ -152,7 +152,7 @@ export function makeReplySide (ctx: Context): ReplySide {
     const token = tokenOf(this.request)
     if (revocations !== null && token !== null) {
       const until = coverUntil(token, clockSeconds(now), policy) + (ctx.config.revocation as NonNullable<typeof ctx.config.revocation>).staleness
-      state.revoke = { kind: 'session', id: token.key, until }
+      state.revoke = { kind: 'session', id: revocationKey(token), until }
       setToken(this.request, null)
     }
     setSession(this.request, none())

@@ -10,7 +10,7 @@ import { CrossOriginError, InvalidOptionError } from './errors.js'
 import { assess, loginOf, type Decision } from './lifecycle.js'
 import { clockSeconds, shown } from './options.js'
 import { none, setToken, stateOf, type Found, type SessionRequest } from './state.js'
-import { loginMilliseconds, type Verified } from './token.js'
+import { loginMilliseconds, revocationKey, type Verified } from './token.js'
 
 type Reason = Contract.NoSessionReason
 
@@ -47,7 +47,7 @@ export function makeRequestSide (ctx: Context): { onRequest: onRequestHookHandle
     if (revocations.refusing(seconds * 1000)) return 'revocations unavailable'
     const table = revocations.table
     if (table.size === 0) return undefined
-    if (table.sessionRevoked(token.key, seconds)) return 'revoked'
+    if (table.sessionRevoked(revocationKey(token), seconds)) return 'revoked'
     if (table.users.size === 0) return undefined
     const loginMs = loginMilliseconds(token.sid, loginOf(token, policy))
     return table.userRevoked(token.userId, loginMs, seconds) ? 'revoked' : undefined
