@@ -114,7 +114,7 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, rei
   const lapsed = isExpired(end, 0, nowSeconds)
   let expires = end
   let renewedAt: number | undefined
-  const lifetime = renewalLifetime(token, policy)
+  const lifetime = policy.rolling ? renewalLifetime(token, policy) : 0
   if (!lapsed && policy.rolling && end - nowSeconds < lifetime / 2) {
     const next = Math.floor(nowSeconds) + lifetime
     const capped = policy.absoluteTtl === undefined ? next : Math.min(next, login + policy.absoluteTtl)
