@@ -29,6 +29,24 @@ async function copyOf (t: Test, tab: Tab, demo: Opened, whose: string): Promise<
   return copy
 }
 
+/** Ada signed in on two browsers; the phone's cookie copied. */
+async function laptopAndPhone (t: Test, engine: Engine, demo: Opened): Promise<{ laptop: Tab, phone: Tab, copy: Cookie }> {
+  const laptop = await engine.newTab(t)
+  const phone = await engine.newTab(t)
+  await submit(laptop, demo, 'register', 'Ada')
+  await submit(phone, demo, 'login', 'Ada')
+  t.equal(await who(laptop, demo), 'Ada', 'signed in on the laptop')
+  return { laptop, phone, copy: await copyOf(t, phone, demo, 'the phone') }
+}
+
+/** The phone, signed out elsewhere: its copied cookie from the test, and the phone itself, are refused. */
+async function phoneRefused (t: Test, demo: Opened, phone: Tab, copy: Cookie): Promise<void> {
+  t.same(await replay(demo, copy), { me: 401, home: 'signed out' }, 'the phone\'s copied cookie replayed from the test: refused')
+  t.ok(await sessionCookie(phone), 'the phone still holds its cookie')
+  t.equal(await who(phone, demo), 'signed out', 'the phone\'s next request: signed out')
+  t.equal(await visit(phone, demo, '/me'), 401, 'and /me refuses it')
+}
+
 const others = async (tab: Tab): Promise<number> => await tab.run<number>('return document.querySelectorAll("#devices li.device:not(.this)").length')
 
 export function replayScenarios (t: Test, engine: () => Engine): void {
@@ -57,21 +75,13 @@ export function replayScenarios (t: Test, engine: () => Engine): void {
 
   t.test('Sign out everywhere in one browser: the other browser and a copy of its cookie are refused, and a new sign-in works at once', async (t) => {
     const demo = await openDemo(t)
-    const laptop = await engine().newTab(t)
-    const phone = await engine().newTab(t)
-    await submit(laptop, demo, 'register', 'Ada')
-    await submit(phone, demo, 'login', 'Ada')
-    t.equal(await who(laptop, demo), 'Ada', 'signed in on the laptop')
-    const copy = await copyOf(t, phone, demo, 'the phone')
+    const { laptop, phone, copy } = await laptopAndPhone(t, engine(), demo)
 
     await clickAndWait(laptop, '#sign-out-everywhere')
     const signedOutAt = Date.now()
     t.match(await laptop.text('#notice'), /Signed out everywhere/, 'the laptop says so')
     t.equal(await sessionCookie(laptop), undefined, 'the laptop\'s cookie is gone')
-    t.same(await replay(demo, copy), { me: 401, home: 'signed out' }, 'the phone\'s copied cookie replayed from the test: refused')
-    t.ok(await sessionCookie(phone), 'the phone still holds its cookie')
-    t.equal(await who(phone, demo), 'signed out', 'the phone\'s next request: signed out')
-    t.equal(await visit(phone, demo, '/me'), 401, 'and /me refuses it')
+    await phoneRefused(t, demo, phone, copy)
 
     // No wait, no clock moved: a sign-out everywhere cuts off the sessions begun before it, to the millisecond.
     t.equal(await submit(phone, demo, 'login', 'Ada'), 200, 'the phone signs in again')
@@ -84,13 +94,9 @@ export function replayScenarios (t: Test, engine: () => Engine): void {
 
   t.test('the list of sign-ins: "Sign out this one" refuses that browser and a copy of its cookie, and keeps this one', async (t) => {
     const demo = await openDemo(t)
-    const laptop = await engine().newTab(t)
-    const phone = await engine().newTab(t)
-    await submit(laptop, demo, 'register', 'Ada')
-    await submit(phone, demo, 'login', 'Ada')
-    const copy = await copyOf(t, phone, demo, 'the phone')
+    const { laptop, phone, copy } = await laptopAndPhone(t, engine(), demo)
 
-    t.equal(await who(laptop, demo), 'Ada', 'signed in on the laptop')
+    await visit(laptop, demo, '/')
     t.equal(await laptop.text('#devices li.this strong'), '(this browser)', 'the laptop\'s list marks this browser')
     t.equal(await others(laptop), 1, 'and lists one other sign-in, the phone')
     await clickAndWait(laptop, '#devices li.device:not(.this) button')
@@ -98,9 +104,7 @@ export function replayScenarios (t: Test, engine: () => Engine): void {
     t.equal(await laptop.text('#name'), 'Ada', 'and is still signed in')
     t.equal(await others(laptop), 0, 'the phone is off the list')
 
-    t.same(await replay(demo, copy), { me: 401, home: 'signed out' }, 'the phone\'s copied cookie replayed from the test: refused')
-    t.equal(await who(phone, demo), 'signed out', 'the phone\'s next request: signed out')
-    t.equal(await visit(phone, demo, '/me'), 401, 'and /me refuses it')
+    await phoneRefused(t, demo, phone, copy)
     t.equal(await who(laptop, demo), 'Ada', 'the laptop stays signed in')
     t.equal(await visit(laptop, demo, '/me'), 200, 'and its /me answers')
   })
