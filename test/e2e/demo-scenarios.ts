@@ -1,59 +1,23 @@
 // The demo in a real browser, the same scenarios in every engine (chromium.e2e.ts,
 // firefox.e2e.ts, webkit.e2e.ts run them): the flows a person follows, the browser's
-// own cookie rules, and an attacker's pages on other hosts. The demo is plain http,
-// reached as http://app.example.test:PORT through recorder.ts, which notes what each
-// request carried. Not a test file itself.
-import { randomBytes } from 'node:crypto'
+// own cookie rules, signing out on the server (replay-scenarios.ts), and an attacker's
+// pages on other hosts. The demo is plain http, reached as http://app.example.test:PORT
+// through recorder.ts, which notes what each request carried. Not a test file itself.
 import { mkdirSync } from 'node:fs'
 import type { Test } from 'tap'
-import { startDemo } from '../demo/process.js'
 import { root } from '../paths.js'
 import { fetchPage, formPage, openAttack, startAttacker, type Attacks } from './attacker.js'
+import { openDemo, sessionCookie, submit, visit, who } from './demo-visits.js'
 import { clickAndWait, type Engine, type Launch, type Tab } from './engines/engine.js'
-import { describe, startRecorder, type Exchange } from './recorder.js'
+import { describe, type Exchange } from './recorder.js'
+import { replayScenarios } from './replay-scenarios.js'
 
-const SECRET = randomBytes(32).toString('hex')
-const PASSWORD = 'correct horse battery'
 const ATTACKER_PASSWORD = 'attacker-password'
 // Written to the ignored output folder, so a test run leaves the tree clean; the
 // README's copy (example/signed-in.png) is refreshed from it by hand.
 const output = new URL('test/e2e/output/', root)
 
-interface Opened { demo: Awaited<ReturnType<typeof startDemo>>, base: string, seen: Exchange[] }
-
-/** The demo with a fresh database (startDemo's own), behind the recorder, under the name the browser uses. */
-async function openDemo (t: Test, env: Record<string, string> = {}): Promise<Opened> {
-  const demo = await startDemo(t, { SECRET_KEY: SECRET, ...env })
-  const recorder = await startRecorder(t, demo.port)
-  return { demo, base: `http://app.example.test:${recorder.port}`, seen: recorder.seen }
-}
-
-/** Opens a page of the demo; the status it was answered with. */
-async function visit (tab: Tab, { base, seen }: Opened, path: string): Promise<number> {
-  const mark = seen.length
-  await tab.goto(base + path)
-  return seen.slice(mark).filter((s) => s.method === 'GET' && s.path === path).at(-1)?.status ?? 0
-}
-
-/** Fills and sends one of the demo's forms; the status of the page the browser ends on. */
-async function submit (tab: Tab, demo: Opened, form: 'register' | 'login', name: string, password = PASSWORD): Promise<number> {
-  if (await tab.text(`#${form}-name`) === null) await visit(tab, demo, '/')
-  await tab.fill(`#${form}-name`, name)
-  await tab.fill(`#${form}-password`, password)
-  const mark = demo.seen.length
-  await clickAndWait(tab, `#${form} button`)
-  return demo.seen.slice(mark).at(-1)?.status ?? 0
-}
-
-/** The name the demo shows on a fresh visit to its home page, or 'signed out'. */
-async function who (tab: Tab, demo: Opened): Promise<string> {
-  await visit(tab, demo, '/')
-  return await tab.text('#name') ?? 'signed out'
-}
-
 const seconds = async (tab: Tab, id: string): Promise<number> => Number(await tab.attribute(`#${id}`, 'data-seconds'))
-/** The session cookie the browser holds for the page it is on. */
-const sessionCookie = async (tab: Tab) => (await tab.cookies()).find((c) => c.name === 'session')
 const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 export function demoScenarios (t: Test, launch: Launch): void {
@@ -116,27 +80,6 @@ export function demoScenarios (t: Test, launch: Launch): void {
     t.equal(await who(tab, demo), 'signed out')
   })
 
-  t.test('two browsers as one user: Sign out everywhere in one signs the other out at its next request', async (t) => {
-    const demo = await openDemo(t)
-    const laptop = await engine.newTab(t)
-    const phone = await engine.newTab(t)
-    await submit(laptop, demo, 'register', 'Ada')
-    await submit(phone, demo, 'login', 'Ada')
-    t.equal(await who(laptop, demo), 'Ada', 'signed in on the laptop')
-    t.equal(await who(phone, demo), 'Ada', 'and on the phone')
-
-    await clickAndWait(laptop, '#sign-out-everywhere')
-    t.match(await laptop.text('#notice'), /Signed out everywhere/, 'the laptop says so')
-    t.equal(await sessionCookie(laptop), undefined, 'the laptop\'s cookie is gone')
-    t.ok(await sessionCookie(phone), 'the phone still holds its cookie')
-    t.equal(await who(phone, demo), 'signed out', 'the phone\'s next request: signed out')
-    t.equal(await visit(phone, demo, '/me'), 401, 'and /me refuses it')
-
-    await submit(phone, demo, 'login', 'Ada')
-    t.equal(await who(phone, demo), 'Ada', 'signing in again works')
-    t.equal(await who(laptop, demo), 'signed out', 'the laptop stays signed out')
-  })
-
   t.test('idle for the ttl the session ends; active, it keeps renewing', async (t) => {
     const ttl = 4
     const demo = await openDemo(t, { SESSION_TTL: String(ttl) })
@@ -175,6 +118,8 @@ export function demoScenarios (t: Test, launch: Launch): void {
     t.equal(await who(tab, demo), 'signed out', 'and the next visit is signed out')
     t.equal(demo.seen[mark]?.sentSession, false, 'the browser did not send the expired cookie')
   })
+
+  replayScenarios(t, () => engine)
 
   t.test('attacker pages on another site and on a sibling host, against the demo: refused, the visitor stays signed in', (t) => attacks(t, engine))
 }

@@ -18,6 +18,10 @@ const tab = (page: Page): Tab => ({
   click: async (selector) => { await page.click(selector) },
   run: async <T>(body: string) => await page.evaluate(`(async () => { ${body} })()`) as T,
   cookies: async () => await page.context().cookies(page.url()),
+  // A domain without a leading dot makes a host-only cookie.
+  addCookie: async ({ name, value, domain, path, httpOnly, secure, expires }) => {
+    await page.context().addCookies([{ name, value, domain, path, httpOnly, secure, sameSite: 'Lax', expires }])
+  },
   screenshot: async (path) => { await page.screenshot({ path, fullPage: true }) }
 })
 

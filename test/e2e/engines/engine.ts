@@ -34,6 +34,8 @@ export interface Tab {
   run: <T>(body: string) => Promise<T>
   /** The cookies the browser holds for the page it is on, HttpOnly ones too. */
   cookies: () => Promise<Cookie[]>
+  /** Puts a copy of a cookie (as `cookies` gave it, from any tab) into this tab's jar, host-only for the page it is on, which must be the cookie's host. */
+  addCookie: (cookie: Cookie) => Promise<void>
   screenshot: (path: string) => Promise<void>
 }
 

@@ -37,6 +37,9 @@ const tab = (page: Page): Tab => ({
   click: async (selector) => { await page.click(selector) },
   run: async <T>(body: string) => await page.evaluate(`(async () => { ${body} })()`) as T,
   cookies: async () => (await page.cookies()).map((c) => ({ ...c, httpOnly: c.httpOnly ?? false, sameSite: c.sameSite ?? 'None', expires: c.session ? -1 : c.expires })),
+  addCookie: async ({ name, value, domain, path, httpOnly, secure, expires }) => {
+    await page.setCookie({ name, value, domain, path, httpOnly, secure, sameSite: 'Lax', ...(expires === -1 ? {} : { expires }) })
+  },
   screenshot: async (path) => { await page.screenshot({ path, fullPage: true }) }
 })
 

@@ -81,6 +81,10 @@ const tab = (driver: WebDriver): Tab => ({
     sameSite: c.sameSite ?? 'None',
     expires: c.expiry === undefined ? -1 : Number(c.expiry)
   })),
+  // No domain: classic WebDriver then makes it host-only for the current page.
+  addCookie: async ({ name, value, path, httpOnly, secure, expires }) => {
+    await driver.manage().addCookie({ name, value, path, httpOnly, secure, sameSite: 'Lax', ...(expires === -1 ? {} : { expiry: Math.floor(expires) }) })
+  },
   screenshot: async (path) => { writeFileSync(path, Buffer.from(await driver.takeScreenshot(), 'base64')) }
 })
 
