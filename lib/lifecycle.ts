@@ -126,7 +126,9 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, rei
   const next: Reissue | null = !lapsed && (reissue || renewedAt !== undefined || resign)
     ? {
         expires: renewedAt === undefined ? token.expires : expires,
-        iat: login,
+        // An externalTtl shorter than the token's real one puts its counted login after
+        // now; written as that, the next request would refuse it as issued in the future.
+        iat: Math.min(login, Math.floor(nowSeconds)),
         // A token without a sid gets the key its copies already have, so revoking the
         // re-issued session also refuses the copies made before.
         sid: revocationKey(token),

@@ -55,6 +55,20 @@ t.test('a replayed Python token never outlives its cap, through the hook or read
   }
 })
 
+t.test('an externalTtl shorter than a Python token\'s own ttl never writes a login time in the future', async (t) => {
+  const time = clock()
+  const app = await buildApp({ ttl: 3600, externalTtl: 600, secret: [SECRET, OTHER_SECRET], now: time.now })
+  t.teardown(() => app.close())
+  // Made with Python's 30 days, under the old secret: re-signed on its first request.
+  const python = createSession('py', { secret: OTHER_SECRET, now: () => T0 })
+  const first = await visit(app, python)
+  t.equal(first.session.userId, 'py')
+  const iat = JSON.parse(Buffer.from(first.cookie!.value.split('.')[0], 'base64url').toString()).iat as number
+  t.ok(iat <= S0, `the login time written (${iat - S0} s from now) is not in the future`)
+  time.set(T0 + 1000)
+  t.equal((await visit(app, first.cookie!.value)).session.userId, 'py', 'and the re-signed cookie still signs in')
+})
+
 /** Every kind of token the plugin may be handed. */
 async function tokens (time: ReturnType<typeof clock>): Promise<Record<string, string>> {
   const plugin = await buildApp({ ttl: 3600, rolling: true, now: time.now })

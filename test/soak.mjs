@@ -31,9 +31,9 @@ const now = () => Date.now()
 // Each request gets a fresh token (distinct user ids), so nothing can be served from
 // a per-session structure that grows.
 const scenarios = [
-  ['valid', 30, () => { const u = `u${n++}`; return { path: '/check', cookie: createSession(u, { secret: secrets[0], ttl: 3600 }), expect: u } }],
+  ['valid', 30, () => { const u = `u${n++}`; return { path: '/check', cookie: createSession(u, { secret: secrets[0], ttl: 60 }), expect: u } }],
   ['due for renewal', 10, () => { const u = `r${n++}`; return { path: '/check', cookie: createSession(u, { secret: secrets[0], ttl: 20 }), expect: u } }],
-  ['old secret', 10, () => { const u = `o${n++}`; return { path: '/check', cookie: createSession(u, { secret: secrets[1], ttl: 3600 }), expect: u } }],
+  ['old secret', 10, () => { const u = `o${n++}`; return { path: '/check', cookie: createSession(u, { secret: secrets[1], ttl: 60 }), expect: u } }],
   ['expired', 10, () => ({ path: '/check', cookie: createSession(`e${n++}`, { secret: secrets[0], ttl: 60, now: () => now() - 61_000 }) })],
   ['forged', 10, () => ({ path: '/check', cookie: createSession(`f${n++}`, { secret: forger, ttl: 3600 }) })],
   ['garbage', 10, () => ({ path: '/check', cookie: randomBytes(1 + (n++ % 300)).toString('base64') })],

@@ -1,10 +1,12 @@
 // The soak test's server, in its own process: the built package as a user installs it.
+// The client makes its tokens with the standalone API (no login time in them) and the
+// server's ttl, so externalTtl says so.
 import Fastify from 'fastify'
 import sessions from 'fastify-dbbasic-sessions'
 
 const [secretNew, secretOld] = JSON.parse(process.env.SOAK_SECRETS)
 const app = Fastify({ logger: false })
-await app.register(sessions, { secret: [secretNew, secretOld], ttl: 60, rolling: true, absoluteTtl: 7200, cookie: { secure: false } })
+await app.register(sessions, { secret: [secretNew, secretOld], ttl: 60, externalTtl: 60, rolling: true, absoluteTtl: 7200, cookie: { secure: false } })
 
 // 200 when the session is the one the client expects, 409 otherwise: autocannon
 // counts every non-2xx, so a wrong login or a wrong logout cannot go unnoticed.
