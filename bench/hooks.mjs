@@ -2,13 +2,14 @@
 // trimming it. Not part of `npm run bench`.
 // 1. The bodies of the plugin's onRequest and onSend hooks, called directly with a
 //    real request and reply, against an empty function, interleaved (ns per call).
-// 2. Over HTTP, one repeated cookie: bare Fastify, bare with empty hooks of the
-//    kinds the plugin adds (what Fastify's dispatch costs), and the plugin.
+// 2. Over HTTP, one repeated cookie, both harness styles: bare Fastify, bare with
+//    empty hooks of the kinds the plugin adds (what Fastify's dispatch costs), and the plugin.
+// `node bench/hooks.mjs [rounds] [seconds] [--http-only]`
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import sessions, { createSession } from '../dist/index.js'
-import { runHttp, WORKLOADS } from './http.mjs'
-import { interleavedRatio, median, pairedRatio } from './stats.mjs'
+import { keyOf, plan, runHttp, STYLES, WORKLOADS } from './http.mjs'
+import { interleavedRatio, median, spread } from './stats.mjs'
 
 const secret = randomBytes(32).toString('hex')
 const cookie = `_ga=GA1.2.1234567890.1700000000; theme=dark; __Host-session=${createSession('42', { secret })}`
@@ -32,22 +33,28 @@ async function hooksOf (options) {
 }
 
 const empty = () => {}
-console.log('| hook body (a cached session, GET) | over an empty function |\n| --- | ---: |')
-for (const [label, options] of [['default', {}], ['csrf: false', { csrf: false }]]) {
-  const h = await hooksOf(options)
-  for (const name of ['onRequest', 'onSend']) {
-    const r = interleavedRatio(h[name], empty)
-    console.log(`| ${name}, ${label} | ${(r.a - r.b).toFixed(0)} ns |`)
+if (!process.argv.includes('--http-only')) {
+  console.log('| hook body (a cached session, GET) | over an empty function |\n| --- | ---: |')
+  for (const [label, options] of [['default', {}], ['csrf: false', { csrf: false }]]) {
+    const h = await hooksOf(options)
+    for (const name of ['onRequest', 'onSend']) {
+      const r = interleavedRatio(h[name], empty)
+      console.log(`| ${name}, ${label} | ${(r.a - r.b).toFixed(0)} ns |`)
+    }
+    await h.close()
   }
-  await h.close()
 }
 
-const names = ['bare', 'bare + empty onRequest', 'bare + empty onSend', 'bare + both empty', 'this package', 'this package, csrf: false']
+const names = ['bare', 'bare + empty onRequest', 'bare + empty onSend', 'bare + both empty', 'this package']
 const rounds = Number(process.argv[2] ?? 6)
-const http = await runHttp({ rounds, seconds: 2, log: (l) => process.stderr.write(l + '\n'), oneCookie: names, many: [] })
-const key = (n) => `${WORKLOADS[0]}: ${n}`
-const cpu = (n) => median(http.results.map((r) => r[key(n)].cpuPerRequest))
-const cap = http.results.map((r) => Object.fromEntries(names.map((n) => [n, 1 / r[key(n)].cpuPerRequest])))
-const extra = (n) => median(http.results.map((r) => r[key(n)].cpuPerRequest - r[key('bare')].cpuPerRequest))
-console.log('\n| server | CPU per request | over bare (paired median) | capacity vs bare |\n| --- | ---: | ---: | ---: |')
-for (const n of names) console.log(`| ${n} | ${cpu(n).toFixed(2)} µs | ${(extra(n) * 1000).toFixed(0)} ns | ${pairedRatio(cap, n, 'bare').toFixed(3)}x |`)
+const seconds = Number(process.argv[3] ?? 3)
+const runs = plan({ oneCookie: names, many: [] })
+const http = await runHttp({ runs, rounds, seconds, log: (l) => process.stderr.write(l + '\n') })
+for (const style of STYLES) {
+  const key = (n) => keyOf({ style, workload: WORKLOADS[0], name: n })
+  const cpu = (n) => median(http.results.map((r) => r[key(n)].cpuPerRequest))
+  const extra = (n) => http.results.map((r) => r[key(n)].cpuPerRequest - r[key('bare')].cpuPerRequest)
+  const cap = (n) => http.results.map((r) => r[key('bare')].cpuPerRequest / r[key(n)].cpuPerRequest)
+  console.log(`\n${style}\n| server | CPU per request | over bare (paired median, spread) | capacity vs bare |\n| --- | ---: | ---: | ---: |`)
+  for (const n of names) console.log(`| ${n} | ${cpu(n).toFixed(2)} µs | ${(median(extra(n)) * 1000).toFixed(0)} ns (${spread(extra(n).map((x) => x * 1000), 0)}) | ${median(cap(n)).toFixed(3)}x (${spread(cap(n), 2)}) |`)
+}

@@ -1,12 +1,12 @@
 // Micro-benchmarks of create and verify: this package, the node:crypto baseline and
 // the peers, interleaved over rounds (mitata measures each case once per round).
+// iron-session runs apart, on a newer Node (bench/iron.mjs).
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import { measure, do_not_optimize as keep } from 'mitata'
 import { sign as cookieSign, unsign as cookieUnsign, parse as cookieParse } from '@fastify/cookie'
 import secureSession from '@fastify/secure-session'
 import { createSigner, createVerifier } from 'fast-jwt'
-import { sealData, unsealData } from 'iron-session'
 import { createSession, getSession } from '../dist/index.js'
 import { toKeys } from '../dist/token.js'
 import { makeVerifier } from '../dist/verifier.js'
@@ -24,8 +24,7 @@ async function peers () {
   await app.register(secureSession, { key: randomBytes(32), cookieName: 'ss' })
   await app.ready()
   const jwtSign = createSigner({ key: SECRET, expiresIn: 3600_000 })
-  const password = randomBytes(32).toString('hex')
-  return { app, jwtSign, jwtVerify: createVerifier({ key: SECRET }), jwtVerifyCached: createVerifier({ key: SECRET, cache: true }), password }
+  return { app, jwtSign, jwtVerify: createVerifier({ key: SECRET }), jwtVerifyCached: createVerifier({ key: SECRET, cache: true }) }
 }
 
 // Tokens as a request hands them over: each call gets a fresh slice of a Cookie
@@ -67,7 +66,6 @@ export async function buildCases () {
   const ss = p.app.encodeSecureSession(p.app.createSecureSession({ userId: '42' }))
   const jwt = p.jwtSign({ userId: '42' })
   p.jwtVerifyCached(jwt)
-  const seal = await sealData({ userId: '42' }, { password: p.password, ttl: 3600 })
   const get = { secret: SECRET }
 
   const verify = {
@@ -83,16 +81,14 @@ export async function buildCases () {
     '@fastify/cookie: unsign + parse': () => { const r = cookieUnsign(signedCookie, SECRET); keep(r.valid ? JSON.parse(r.value) : null) },
     '@fastify/secure-session: decode': () => keep(p.app.decodeSecureSession(ss)),
     'fast-jwt HS256: verify, no cache': () => keep(p.jwtVerify(jwt)),
-    'fast-jwt HS256: verify, cache hit': () => keep(p.jwtVerifyCached(jwt)),
-    'iron-session: unseal': async () => keep(await unsealData(seal, { password: p.password }))
+    'fast-jwt HS256: verify, cache hit': () => keep(p.jwtVerifyCached(jwt))
   }
   const create = {
     'baseline: node:crypto create': () => keep(baselineCreate('42', NOW + 3600, SECRET)),
     'this package: createSession': () => keep(createSession('42', opts)),
     '@fastify/cookie: sign': () => keep(cookieSign(cookieValue, SECRET)),
     '@fastify/secure-session: encode': () => keep(p.app.encodeSecureSession(p.app.createSecureSession({ userId: '42' }))),
-    'fast-jwt HS256: sign': () => keep(p.jwtSign({ userId: '42' })),
-    'iron-session: seal': async () => keep(await sealData({ userId: '42' }, { password: p.password, ttl: 3600 }))
+    'fast-jwt HS256: sign': () => keep(p.jwtSign({ userId: '42' }))
   }
 
   const scaling = {}

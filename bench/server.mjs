@@ -1,6 +1,7 @@
 // One HTTP benchmark server per process: `node bench/server.mjs <case> [users]`. It
 // reports its address and the cookies a client should send (one, or one per user
-// when `users` is given), then answers CPU-time questions.
+// when `users` is given), then answers CPU-time questions: over the IPC channel when
+// it was forked with one, else as lines on stdin and stdout (a server with no channel).
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import fastifyCookie from '@fastify/cookie'
@@ -14,6 +15,23 @@ const secret = randomBytes(32).toString('hex')
 const app = Fastify({ logger: false })
 // The cookie for one user id, once the server is ready.
 let cookieFor
+
+let store = null
+function countingStore (revoked) {
+  let queries = 0
+  const until = Math.floor(Date.now() / 1000) + 3600
+  return {
+    get queries () { return queries },
+    async add () {},
+    async since (cursor) {
+      queries++
+      if (cursor !== null) return { revocations: [], cursor }
+      // Made when asked and not kept: the heap measured afterwards is the plugin's.
+      const revocations = Array.from({ length: revoked }, () => ({ kind: 'session', id: randomBytes(12).toString('base64url'), until }))
+      return { revocations, cursor: '1' }
+    }
+  }
+}
 
 // Our cookie's name follows the plugin's default: __Host-session (secure, path /).
 const ours = (id) => `__Host-session=${createSession(id, { secret })}`
@@ -44,6 +62,24 @@ switch (which) {
     app.get('/', async (request) => ({ userId: request.session.userId }))
     cookieFor = ours
     break
+  // Revocation (issue 17): a store of the contract that counts its queries, holding
+  // nothing or a million revoked sessions; the cookie is one the plugin wrote at login.
+  case 'this package, revocation on':
+  case 'this package, 1,000,000 revoked': {
+    store = countingStore(which.includes('1,000,000') ? 1_000_000 : 0)
+    await app.register(sessions, { secret, revocation: { store, staleness: 2 } })
+    app.get('/', async (request) => ({ userId: request.session.userId }))
+    app.post('/login', async (request, reply) => { reply.createSession(request.query.id); return {} })
+    await app.ready()
+    const logins = new Map()
+    for (let i = 0; i < users; i++) {
+      const id = users === 1 ? '42' : `user-${i}`
+      const set = (await app.inject({ method: 'POST', url: `/login?id=${id}` })).headers['set-cookie']
+      logins.set(id, String(set).split(';')[0])
+    }
+    cookieFor = (id) => logins.get(id)
+    break
+  }
   case '@fastify/secure-session':
     await app.register(secureSession, { key: randomBytes(32), cookieName: 'session', cookie: { path: '/' } })
     app.get('/', async (request) => ({ userId: request.session.get('userId') ?? null }))
@@ -67,8 +103,41 @@ switch (which) {
 const withOthers = (cookie) => `_ga=GA1.2.1234567890.1700000000; theme=dark; ${cookie}`
 const cookies = Array.from({ length: users }, (_, i) => withOthers(cookieFor(users === 1 ? '42' : `user-${i}`)))
 const address = await app.listen({ host: '127.0.0.1', port: 0 })
-process.send({ address, cookies })
-process.on('message', (m) => {
-  if (m === 'cpu') process.send({ cpu: process.cpuUsage() })
-})
-process.on('disconnect', () => process.exit(0))
+
+// bench/profile.mjs asks for a CPU profile of the loaded window only.
+let inspector
+async function answer (m) {
+  if (m === 'cpu') return { cpu: process.cpuUsage(), queries: store?.queries ?? 0 }
+  if (m === 'heap') {
+    globalThis.gc?.()
+    // Typed arrays keep their bytes outside the JS heap: count both.
+    const { heapUsed, arrayBuffers } = process.memoryUsage()
+    return { heap: heapUsed + arrayBuffers }
+  }
+  inspector ??= await import('node:inspector/promises').then(({ Session }) => { const s = new Session(); s.connect(); return s })
+  if (m === 'profile-start') {
+    await inspector.post('Profiler.enable')
+    await inspector.post('Profiler.setSamplingInterval', { interval: 100 })
+    await inspector.post('Profiler.start')
+    return { done: true }
+  }
+  const { profile } = await inspector.post('Profiler.stop')
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(m.slice('profile-stop:'.length), JSON.stringify(profile))
+  return { done: true }
+}
+if (process.send !== undefined) {
+  process.send({ address, cookies })
+  process.on('message', async (m) => process.send(await answer(m)))
+  process.on('disconnect', () => process.exit(0))
+} else {
+  process.stdout.write(JSON.stringify({ address, cookies }) + '\n')
+  let rest = ''
+  process.stdin.setEncoding('utf8')
+  process.stdin.on('data', async (chunk) => {
+    const lines = (rest + chunk).split('\n')
+    rest = lines.pop()
+    for (const line of lines) process.stdout.write(JSON.stringify(await answer(line)) + '\n')
+  })
+  process.stdin.on('end', () => process.exit(0))
+}

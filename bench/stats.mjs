@@ -32,6 +32,9 @@ export function summarise (rounds, baselineOf) {
   return out
 }
 
+/** "min–max" of the values, with `digits` decimals. */
+export const spread = (xs, digits = 2) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`
+
 /** The median over rounds of a / b, both measured in each round. */
 export const pairedRatio = (rounds, a, b) => median(rounds.map((r) => r[a] / r[b]))
 
@@ -54,5 +57,8 @@ export function interleavedRatio (a, b, { batches = 1500, size = 100 } = {}) {
     if (i % 2 === 0) { ta.push(time(a)); tb.push(time(b)) } else { tb.push(time(b)); ta.push(time(a)) }
   }
   const decile = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 10)]
-  return { ratio: decile(ta) / decile(tb), a: decile(ta), b: decile(tb) }
+  // The same ratio in each fifth of the run, for its spread.
+  const part = batches / 5
+  const parts = Array.from({ length: 5 }, (_, i) => decile(ta.slice(i * part, (i + 1) * part)) / decile(tb.slice(i * part, (i + 1) * part)))
+  return { ratio: decile(ta) / decile(tb), a: decile(ta), b: decile(tb), parts }
 }

@@ -3,7 +3,7 @@
 // The lifetime rules apply when reading, to every token, from what the token carries
 // and the options in force: never from the time it happens to be read at.
 // Pure: no Fastify, no clock of its own.
-import { isExpired, type Extras, type Verified } from './token.js'
+import { isExpired, revocationKey, type Extras, type Verified } from './token.js'
 
 export interface Policy {
   ttl: number
@@ -114,7 +114,7 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, rei
   const lapsed = isExpired(end, 0, nowSeconds)
   let expires = end
   let renewedAt: number | undefined
-  const lifetime = renewalLifetime(token, policy)
+  const lifetime = policy.rolling ? renewalLifetime(token, policy) : 0
   if (!lapsed && policy.rolling && end - nowSeconds < lifetime / 2) {
     const next = Math.floor(nowSeconds) + lifetime
     const capped = policy.absoluteTtl === undefined ? next : Math.min(next, login + policy.absoluteTtl)
@@ -129,7 +129,7 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, rei
         iat: login,
         // A token without a sid gets the key its copies already have, so revoking the
         // re-issued session also refuses the copies made before.
-        sid: token.key,
+        sid: revocationKey(token),
         renewed: renewedAt ?? token.renewed ?? undefined,
         ttl: token.ttl ?? undefined,
         persistent: token.persistent ? undefined : false as const,

@@ -10,7 +10,7 @@ import { CrossOriginError, InvalidOptionError } from './errors.js'
 import { assess, loginOf, type Decision } from './lifecycle.js'
 import { clockSeconds, shown } from './options.js'
 import { none, setToken, stateOf, type Found, type SessionRequest } from './state.js'
-import { loginMilliseconds, type Verified } from './token.js'
+import { loginMilliseconds, revocationKey, type Verified } from './token.js'
 
 type Reason = Contract.NoSessionReason
 
@@ -28,134 +28,142 @@ const sessionOf = (decision: Decision, token: Verified, expiresAt: number): Cont
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as PromiseLike<unknown> | null)?.then === 'function'
 
+function noSession (ctx: Context, request: FastifyRequest | null, reason: Reason): Contract.Session {
+  // Anonymous requests (health checks, assets) are most of them: only a cookie that failed is worth a debug line.
+  const log = request?.log ?? ctx.log
+  if (reason === 'no cookie') log.trace({ reason }, NO_SESSION)
+  else log.debug({ reason }, NO_SESSION)
+  if (sessionChannel.hasSubscribers) publish({ event: 'no-session', reason, ...(request === null ? { route: undefined, requestId: null, method: null } : sourceOf(request)) })
+  return none()
+}
+
+/** Why a server-side revocation refuses the token, if one does. */
+function revoked (ctx: Context, token: Verified, seconds: number): Reason | undefined {
+  const { revocations } = ctx
+  const { policy } = ctx.config
+  if (revocations === null) return undefined
+  if (revocations.refusing(seconds * 1000)) return 'revocations unavailable'
+  const table = revocations.table
+  if (table.size === 0) return undefined
+  if (table.sessionRevoked(revocationKey(token), seconds)) return 'revoked'
+  if (table.users.size === 0) return undefined
+  const loginMs = loginMilliseconds(token.sid, loginOf(token, policy))
+  return table.userRevoked(token.userId, loginMs, seconds) ? 'revoked' : undefined
+}
+
+/** Only sessions from before the upgrade: a legacy-name cookie can be planted. */
+function legacyRefusal (ctx: Context, token: Verified): Reason | undefined {
+  const { legacy, policy } = ctx.config
+  const rule = legacy as Contract.LegacyCookieOptions
+  if (token.iat === null && rule.acceptWithoutIat !== true) return 'legacy cookie without iat'
+  return loginOf(token, policy) >= rule.issuedBefore ? 'legacy cookie issued after the upgrade' : undefined
+}
+
+/** The session the Cookie header carries, checked up to (not including) `validate`. */
+function find (ctx: Context, header: string | undefined): Found | Reason {
+  const { cookieName, legacy, now, policy } = ctx.config
+  if (header === undefined) return 'no cookie'
+  let values = readCookies(header, cookieName)
+  let fromLegacy = false
+  if (values.length === 0 && legacy !== undefined) {
+    values = readCookies(header, legacy.name)
+    fromLegacy = true
+  }
+  if (values.length === 0) return 'no cookie'
+  const seconds = clockSeconds(now)
+  const token = pick(values, ctx.verify, seconds)
+  if (typeof token === 'string') return token
+  const refusal = fromLegacy ? legacyRefusal(ctx, token) : undefined
+  if (refusal !== undefined) return refusal
+  const decision = assess(token, seconds, policy, fromLegacy, ctx.resigns(token.keyIndex))
+  if (typeof decision === 'string') return decision
+  const gone = revoked(ctx, token, seconds)
+  if (gone !== undefined) return gone
+  return { token, decision, legacy: fromLegacy, seconds }
+}
+
+/** `validate`'s verdict: true, false, or an error for anything else (whose value only a debug line shows). */
+function verdictOf (ctx: Context, verdict: unknown, request: FastifyRequest | null): boolean {
+  if (verdict === true || verdict === false) return verdict
+  ;(request?.log ?? ctx.log).debug({ got: shown(verdict) }, 'fastify-dbbasic-sessions: validate returned something other than a boolean')
+  throw new InvalidOptionError('validate must return true or false (or a promise of one)')
+}
+
+function accept (ctx: Context, request: FastifyRequest, reply: FastifyReply, found: Found): void {
+  const { sessionName } = ctx.config
+  const { decision, token } = found
+  ;(request as SessionRequest)[sessionName] = sessionOf(decision, token, decision.expiresAt)
+  if (ctx.revocations !== null) setToken(request, token)
+  const { reissue } = decision
+  if (reissue === null && !found.legacy) return
+  const state = stateOf(reply)
+  state.legacy = found.legacy
+  if (reissue !== null) state.pending = { userId: decision.userId, reissue, expiresAt: decision.expiresAt, keyIndex: token.keyIndex, seconds: found.seconds }
+}
+
+function settle (ctx: Context, request: FastifyRequest, reply: FastifyReply, found: Found, verdict: unknown): void {
+  if (verdictOf(ctx, verdict, request)) accept(ctx, request, reply, found)
+  else noSession(ctx, request, 'revoked')
+}
+
+function refuseCrossOrigin (ctx: Context, request: FastifyRequest): Error | undefined {
+  const { trustedOrigins } = ctx.config
+  if (trustedOrigins === null) return undefined
+  const refusal = crossOriginRefusal(request.method, request.headers, trustedOrigins)
+  if (refusal === undefined || optedOut(request)) return undefined
+  request.log.info({ reason: refusal }, 'fastify-dbbasic-sessions: cross-origin request refused')
+  if (sessionChannel.hasSubscribers) publish({ event: 'cross-origin-refused', reason: refusal, ...sourceOf(request) })
+  return new CrossOriginError()
+}
+
+function onRequest (ctx: Context, request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+  const { sessionName, validate } = ctx.config
+  ;(request as SessionRequest)[sessionName] = none()
+  const refused = refuseCrossOrigin(ctx, request)
+  if (refused !== undefined) {
+    done(refused)
+    return
+  }
+  const found = find(ctx, request.headers.cookie)
+  if (typeof found === 'string') {
+    noSession(ctx, request, found)
+    done()
+    return
+  }
+  if (validate === undefined) {
+    accept(ctx, request, reply, found)
+    done()
+    return
+  }
+  let verdict: unknown
+  try {
+    verdict = validate(sessionOf(found.decision, found.token, found.decision.expiresAt), request)
+    if (!isThenable(verdict)) settle(ctx, request, reply, found, verdict)
+  } catch (err) {
+    done(err as Error)
+    return
+  }
+  if (isThenable(verdict)) Promise.resolve(verdict).then((v) => { settle(ctx, request, reply, found, v) }).then(() => { done() }, (err: Error) => { done(err) })
+  else done()
+}
+
+async function readSession (ctx: Context, cookieHeader: unknown): Promise<Contract.Session> {
+  const { validate } = ctx.config
+  if (typeof cookieHeader !== 'string' && cookieHeader != null) {
+    throw new TypeError(`fastify-dbbasic-sessions: readSession takes the Cookie header as a string (undefined or null when there is none); got ${typeof cookieHeader === 'object' ? 'an object' : `a ${typeof cookieHeader}`}`)
+  }
+  const found = find(ctx, cookieHeader ?? undefined)
+  if (typeof found === 'string') return noSession(ctx, null, found)
+  // No response carries a renewal from here: the session ends when the token does.
+  const session = (): Contract.ValidatedSession => sessionOf(found.decision, found.token, found.decision.end)
+  // validate gets a copy of its own, as in the hook: what it does to it changes nothing here.
+  if (validate !== undefined && !verdictOf(ctx, await validate(session(), null), null)) return noSession(ctx, null, 'revoked')
+  return session()
+}
+
 export function makeRequestSide (ctx: Context): { onRequest: onRequestHookHandler, readSession: (header: unknown) => Promise<Contract.Session> } {
-  const { cookieName, policy, legacy, validate, now, sessionName, trustedOrigins } = ctx.config
-  const { verify, revocations } = ctx
-
-  function noSession (request: FastifyRequest | null, reason: Reason): Contract.Session {
-    // Anonymous requests (health checks, assets) are most of them: only a cookie that failed is worth a debug line.
-    const log = request?.log ?? ctx.log
-    if (reason === 'no cookie') log.trace({ reason }, NO_SESSION)
-    else log.debug({ reason }, NO_SESSION)
-    if (sessionChannel.hasSubscribers) publish({ event: 'no-session', reason, ...(request === null ? { route: undefined, requestId: null, method: null } : sourceOf(request)) })
-    return none()
+  return {
+    onRequest: function readSessionHook (request, reply, done) { onRequest(ctx, request, reply, done) },
+    readSession: async (header) => await readSession(ctx, header)
   }
-
-  /** Why a server-side revocation refuses the token, if one does. */
-  function revoked (token: Verified, seconds: number): Reason | undefined {
-    if (revocations === null) return undefined
-    if (revocations.refusing(seconds * 1000)) return 'revocations unavailable'
-    const table = revocations.table
-    if (table.size === 0) return undefined
-    if (table.sessionRevoked(token.key, seconds)) return 'revoked'
-    if (table.users.size === 0) return undefined
-    const loginMs = loginMilliseconds(token.sid, loginOf(token, policy))
-    return table.userRevoked(token.userId, loginMs, seconds) ? 'revoked' : undefined
-  }
-
-  /** Only sessions from before the upgrade: a legacy-name cookie can be planted. */
-  function legacyRefusal (token: Verified): Reason | undefined {
-    const rule = legacy as Contract.LegacyCookieOptions
-    if (token.iat === null && rule.acceptWithoutIat !== true) return 'legacy cookie without iat'
-    return loginOf(token, policy) >= rule.issuedBefore ? 'legacy cookie issued after the upgrade' : undefined
-  }
-
-  /** The session the Cookie header carries, checked up to (not including) `validate`. */
-  function find (header: string | undefined): Found | Reason {
-    if (header === undefined) return 'no cookie'
-    let values = readCookies(header, cookieName)
-    let fromLegacy = false
-    if (values.length === 0 && legacy !== undefined) {
-      values = readCookies(header, legacy.name)
-      fromLegacy = true
-    }
-    if (values.length === 0) return 'no cookie'
-    const seconds = clockSeconds(now)
-    const token = pick(values, verify, seconds)
-    if (typeof token === 'string') return token
-    const refusal = fromLegacy ? legacyRefusal(token) : undefined
-    if (refusal !== undefined) return refusal
-    const decision = assess(token, seconds, policy, fromLegacy, ctx.resigns(token.keyIndex))
-    if (typeof decision === 'string') return decision
-    const gone = revoked(token, seconds)
-    if (gone !== undefined) return gone
-    return { token, decision, legacy: fromLegacy, seconds }
-  }
-
-  /** `validate`'s verdict: true, false, or an error for anything else (whose value only a debug line shows). */
-  function verdictOf (verdict: unknown, request: FastifyRequest | null): boolean {
-    if (verdict === true || verdict === false) return verdict
-    ;(request?.log ?? ctx.log).debug({ got: shown(verdict) }, 'fastify-dbbasic-sessions: validate returned something other than a boolean')
-    throw new InvalidOptionError('validate must return true or false (or a promise of one)')
-  }
-
-  function accept (request: FastifyRequest, reply: FastifyReply, found: Found): void {
-    const { decision, token } = found
-    ;(request as SessionRequest)[sessionName] = sessionOf(decision, token, decision.expiresAt)
-    if (revocations !== null) setToken(request, token)
-    const { reissue } = decision
-    if (reissue === null && !found.legacy) return
-    const state = stateOf(reply)
-    state.legacy = found.legacy
-    if (reissue !== null) state.pending = { userId: decision.userId, reissue, expiresAt: decision.expiresAt, keyIndex: token.keyIndex, seconds: found.seconds }
-  }
-
-  function settle (request: FastifyRequest, reply: FastifyReply, found: Found, verdict: unknown): void {
-    if (verdictOf(verdict, request)) accept(request, reply, found)
-    else noSession(request, 'revoked')
-  }
-
-  function refuseCrossOrigin (request: FastifyRequest): Error | undefined {
-    if (trustedOrigins === null) return undefined
-    const refusal = crossOriginRefusal(request.method, request.headers, trustedOrigins)
-    if (refusal === undefined || optedOut(request)) return undefined
-    request.log.info({ reason: refusal }, 'fastify-dbbasic-sessions: cross-origin request refused')
-    if (sessionChannel.hasSubscribers) publish({ event: 'cross-origin-refused', reason: refusal, ...sourceOf(request) })
-    return new CrossOriginError()
-  }
-
-  const onRequest: onRequestHookHandler = function readSession (request, reply, done) {
-    ;(request as SessionRequest)[sessionName] = none()
-    const refused = refuseCrossOrigin(request)
-    if (refused !== undefined) {
-      done(refused)
-      return
-    }
-    const found = find(request.headers.cookie)
-    if (typeof found === 'string') {
-      noSession(request, found)
-      done()
-      return
-    }
-    if (validate === undefined) {
-      accept(request, reply, found)
-      done()
-      return
-    }
-    let verdict: unknown
-    try {
-      verdict = validate(sessionOf(found.decision, found.token, found.decision.expiresAt), request)
-      if (!isThenable(verdict)) settle(request, reply, found, verdict)
-    } catch (err) {
-      done(err as Error)
-      return
-    }
-    if (isThenable(verdict)) Promise.resolve(verdict).then((v) => { settle(request, reply, found, v) }).then(() => { done() }, (err: Error) => { done(err) })
-    else done()
-  }
-
-  async function readSession (cookieHeader: unknown): Promise<Contract.Session> {
-    if (typeof cookieHeader !== 'string' && cookieHeader != null) {
-      throw new TypeError(`fastify-dbbasic-sessions: readSession takes the Cookie header as a string (undefined or null when there is none); got ${typeof cookieHeader === 'object' ? 'an object' : `a ${typeof cookieHeader}`}`)
-    }
-    const found = find(cookieHeader ?? undefined)
-    if (typeof found === 'string') return noSession(null, found)
-    // No response carries a renewal from here: the session ends when the token does.
-    const session = (): Contract.ValidatedSession => sessionOf(found.decision, found.token, found.decision.end)
-    // validate gets a copy of its own, as in the hook: what it does to it changes nothing here.
-    if (validate !== undefined && !verdictOf(await validate(session(), null), null)) return noSession(null, 'revoked')
-    return session()
-  }
-
-  return { onRequest, readSession }
 }

@@ -1,6 +1,6 @@
 // The dbbasic-sessions 3.0.0 wire format: base64url(json) "." hex(HMAC-SHA256).
 // Pure and synchronous: no Fastify, no clock, no environment.
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 import { HmacKey, NOT_HEX, findKey } from './hmac.js'
 import { TooLargeError } from './errors.js'
 
@@ -18,9 +18,12 @@ export interface Verified {
   sid: string | null
   /**
    * What revocations know this session by: its sid, or for a token without one an id
-   * derived from its signature (so every copy of that token has the same one).
+   * derived from its signature (so every copy of that token has the same one), made by
+   * revocationKey when first asked for. Null until then.
    */
-  key: string
+  key: string | null
+  /** The signature, kept for revocationKey when the token has no sid. */
+  signature: string | null
   /** When a rolling renewal last wrote the token, or null when it is the login's own. */
   renewed: number | null
   /** The login's own ttl, when it was made with one other than the plugin's and renews (absent in the reference). */
@@ -101,9 +104,14 @@ export function loginMilliseconds (sid: string | null, iat: number): number {
   return iat * 1000 - 1
 }
 
+/** What revocations know a verified token's session by (see Verified.key); computed once. */
+export function revocationKey (token: Verified): string {
+  return (token.key ??= derivedKey(token.signature as string))
+}
+
 /** The revocation key of a token without a sid: every copy shares it, and it does not give the token away. */
 function derivedKey (signature: string): string {
-  return createHash('sha256').update(signature, 'latin1').digest('base64url').slice(0, 22)
+  return hash('sha256', signature, 'base64url').slice(0, 22)
 }
 
 /**
@@ -287,7 +295,9 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     expires,
     iat: typeof iat === 'number' && Number.isSafeInteger(iat) ? iat : null,
     sid: id,
-    key: id ?? derivedKey(signature),
+    key: id,
+    // A copy, not a slice: a cached token must not keep the Cookie header it came in alive.
+    signature: id === null ? (' ' + signature).slice(1) : null,
     renewed: typeof renewed === 'number' && Number.isSafeInteger(renewed) ? renewed : null,
     ttl: typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl > 0 ? ttl : null,
     persistent: persistent !== false,

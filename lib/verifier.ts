@@ -38,7 +38,9 @@ export function makeVerifier (keys: Keys, tolerance: number, cacheSize: number):
   const budget = cacheSize * CACHE_BYTES_PER_ENTRY
   let bytes = 0
   // User ids may need two bytes a character; tokens are ASCII.
-  const cost = (slot: number): number => tokens[slot] === undefined ? 0 : (tokens[slot] as string).length + 2 * (results[slot] as Verified).userId.length
+  // A token without a sid also keeps its signature, and once revocation asked, its key.
+  const textOf = (token: string, result: Verified): number => token.length + 2 * result.userId.length + (result.signature === null ? 0 : 64 + 22)
+  const cost = (slot: number): number => tokens[slot] === undefined ? 0 : textOf(tokens[slot] as string, results[slot] as Verified)
   const clear = (slot: number): void => {
     bytes -= cost(slot)
     tokens[slot] = undefined
@@ -63,7 +65,7 @@ export function makeVerifier (keys: Keys, tolerance: number, cacheSize: number):
       seen[slot] = print
       return result
     }
-    const added = token.length + 2 * result.userId.length
+    const added = textOf(token, result)
     if (bytes - cost(slot) + added <= budget) {
       clear(slot)
       tokens[slot] = copy(token)

@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import fc from 'fast-check'
-import { MAX_TOKEN_LENGTH, encodeToken, pyJsonString, toKeys, verifyToken } from '../lib/token.js'
+import { MAX_TOKEN_LENGTH, encodeToken, pyJsonString, revocationKey, toKeys, verifyToken, type Verified } from '../lib/token.js'
 import { OTHER_SECRET, SECRET } from './helpers.js'
 
 const keys = toKeys([SECRET])
@@ -44,15 +44,17 @@ t.test('iat is written after expires only when given', async (t) => {
   const token = encodeToken('42', NOW + 3600, keys[0], { iat: NOW })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764118800, "iat": 1764115200}')
   const verified = verifyToken(token, keys, NOW)
-  t.same(verified, { userId: '42', expires: NOW + 3600, iat: NOW, sid: null, key: keyOf(token), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
+  t.equal(revocationKey(verified as Verified), keyOf(token), 'a token without a sid is revoked by a hash of its signature')
+  t.equal((verified as Verified).key, keyOf(token), 'computed once, then kept')
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 3600, iat: NOW, sid: null, key: null, signature: token.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
   const bare = encodeToken('42', NOW + 3600, keys[0])
-  t.same(verifyToken(bare, keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, sid: null, key: keyOf(bare), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
+  t.same(verifyToken(bare, keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, sid: null, key: null, signature: bare.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
 })
 
 t.test('a per-login ttl and a browser-session flag are written after iat, only when given, and read back', async (t) => {
   const token = encodeToken('42', NOW + 300, keys[0], { iat: NOW, ttl: 300, persistent: false })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764115500, "iat": 1764115200, "ttl": 300, "persistent": false}')
-  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, sid: null, key: keyOf(token), renewed: null, ttl: 300, persistent: false, keyIndex: 0 })
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, sid: null, key: null, signature: token.slice(-64), renewed: null, ttl: 300, persistent: false, keyIndex: 0 })
   t.equal(encodeToken('42', NOW + 300, keys[0], { persistent: undefined }), encodeToken('42', NOW + 300, keys[0]), 'absent fields write nothing')
   // Signed but odd values (not made by this package) count as absent.
   for (const odd of ['"ttl": 0', '"ttl": 1.5', '"ttl": "300"', '"persistent": 0', '"persistent": null']) {
@@ -91,7 +93,7 @@ t.test('signed payloads that are not a session are refused, not thrown', async (
     'raw UTF-8 in a payload (another implementation, same secret) is read as UTF-8, as json.loads reads it')
   const odd = signed('{"user_id": "4", "expires": 1764118800.5, "iat": "x", "sid": 7, "renewed": 1.5}')
   t.same(verifyToken(odd, keys, NOW),
-    { userId: '4', expires: 1764118800.5, iat: null, sid: null, key: keyOf(odd), renewed: null, ttl: null, persistent: true, keyIndex: 0 },
+    { userId: '4', expires: 1764118800.5, iat: null, sid: null, key: null, signature: odd.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 },
     'a non-numeric iat, a sid that is not a string and a fractional renewal time count as none')
 })
 
@@ -150,7 +152,8 @@ function parsedAsBefore (payload: string, now: number, signature: string): unkno
     expires,
     iat: typeof iat === 'number' && Number.isSafeInteger(iat) ? iat : null,
     sid: id,
-    key: id ?? crypto.createHash('sha256').update(signature).digest('base64url').slice(0, 22),
+    key: id,
+    signature: id === null ? signature : null,
     renewed: typeof renewed === 'number' && Number.isSafeInteger(renewed) ? renewed : null,
     ttl: typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl > 0 ? ttl : null,
     persistent: persistent !== false,

@@ -84,6 +84,22 @@ export async function manage (t: Test, spec: ServerSpec): Promise<Server> {
 
   const start = async (): Promise<void> => {
     if (child !== null) throw new Error(`${spec.command} is already running`)
+    const deadline = Date.now() + spec.waitMs
+    // PostgreSQL's backends leave the postmaster's process group (setsid), so after a
+    // kill -9 one may still hold the shared memory for a moment and the restart exits:
+    // try again until the deadline.
+    for (;;) {
+      try {
+        await launch(deadline)
+        return
+      } catch (err) {
+        if (child !== null || Date.now() > deadline) throw err
+        await pause(200)
+      }
+    }
+  }
+
+  const launch = async (deadline: number): Promise<void> => {
     const fd = openSync(spec.logFile, 'a')
     const started = spawn(spec.command, spec.args, {
       stdio: ['ignore', fd, fd],
@@ -93,7 +109,6 @@ export async function manage (t: Test, spec: ServerSpec): Promise<Server> {
     })
     closeSync(fd)
     child = started
-    const deadline = Date.now() + spec.waitMs
     for (;;) {
       if (started.exitCode !== null || started.signalCode !== null) {
         child = null
