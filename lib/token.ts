@@ -77,6 +77,8 @@ export interface Extras {
 
 /** Characters a session id may hold: base64url, so it is written into JSON as it is. */
 const SID = /^[A-Za-z0-9_-]{16,64}$/
+/** Whether `value` has the form of a session id a token may carry. */
+export const isSessionId = (value: unknown): value is string => typeof value === 'string' && SID.test(value)
 const SID_LENGTH = 24
 
 /**
@@ -191,45 +193,46 @@ function readOwnShape (text: string): Claims | undefined {
   const close = text.indexOf('"', ID_START.length)
   if (close === -1) return undefined
   const userId = text.slice(ID_START.length, close)
-  if (!PLAIN_ID.test(userId) || !text.startsWith(EXPIRES, close)) return undefined
-  let at = close + EXPIRES.length
-  let end = integerEnd(text, at)
-  if (end === -1) return undefined
-  const expires = integer(text, at, end)
-  let iat: number | undefined
-  if (text.startsWith(IAT, end)) {
-    at = end + IAT.length
-    end = integerEnd(text, at)
-    if (end === -1) return undefined
-    iat = integer(text, at, end)
-  }
+  if (!PLAIN_ID.test(userId)) return undefined
+  cursor = close
+  const expires = field(text, EXPIRES)
+  if (expires === undefined || expires === -1) return undefined
+  const iat = field(text, IAT)
+  if (iat === -1) return undefined
   let sid: string | undefined
-  if (text.startsWith(SID_FIELD, end)) {
-    at = end + SID_FIELD.length
-    end = text.indexOf('"', at)
+  if (text.startsWith(SID_FIELD, cursor)) {
+    const at = cursor + SID_FIELD.length
+    const end = text.indexOf('"', at)
     if (end === -1) return undefined
-    sid = text.slice(at, end++)
+    sid = text.slice(at, end)
+    cursor = end + 1
   }
-  let renewed: number | undefined
-  if (text.startsWith(RENEWED, end)) {
-    at = end + RENEWED.length
-    end = integerEnd(text, at)
-    if (end === -1) return undefined
-    renewed = integer(text, at, end)
-  }
-  let ttl: number | undefined
-  if (text.startsWith(TTL, end)) {
-    at = end + TTL.length
-    end = integerEnd(text, at)
-    if (end === -1) return undefined
-    ttl = integer(text, at, end)
-  }
+  const renewed = field(text, RENEWED)
+  if (renewed === -1) return undefined
+  const ttl = field(text, TTL)
+  if (ttl === -1) return undefined
   let persistent: false | undefined
-  if (text.startsWith(NOT_PERSISTENT, end)) {
-    end += NOT_PERSISTENT.length
+  if (text.startsWith(NOT_PERSISTENT, cursor)) {
+    cursor += NOT_PERSISTENT.length
     persistent = false
   }
-  return end === text.length - 1 && text.charCodeAt(end) === 0x7d ? { userId, expires, iat, sid, renewed, ttl, persistent } : undefined
+  return cursor === text.length - 1 && text.charCodeAt(cursor) === 0x7d ? { userId, expires, iat, sid, renewed, ttl, persistent } : undefined
+}
+
+/** Where readOwnShape has read to (it is synchronous, so one serves every call). */
+let cursor = 0
+
+/**
+ * The integer written after `prefix` at the cursor, which moves past it: undefined
+ * when the prefix is not there, -1 when what follows is not an integer as JSON writes it.
+ */
+function field (text: string, prefix: string): number | undefined {
+  if (!text.startsWith(prefix, cursor)) return undefined
+  const at = cursor + prefix.length
+  const end = integerEnd(text, at)
+  if (end === -1) return -1
+  cursor = end
+  return integer(text, at, end)
 }
 
 /**
@@ -289,7 +292,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (isExpired(expires, tolerance, nowSeconds)) return 'expired'
-  const id = typeof sid === 'string' && SID.test(sid) ? sid : null
+  const id = isSessionId(sid) ? sid : null
   return {
     userId,
     expires,

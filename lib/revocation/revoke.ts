@@ -5,8 +5,7 @@ import type { Context } from '../context.js'
 import { InvalidOptionError } from '../errors.js'
 import { MAX_TTL, clockSeconds } from '../options.js'
 import { normalizeUserId } from '../standalone.js'
-
-const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/
+import { isSessionId } from '../token.js'
 
 export function makeRevokers (ctx: Context): Pick<import('fastify').FastifyInstance, 'revokeSessions' | 'revokeSession'> {
   const { policy, now, revocation } = ctx.config
@@ -31,7 +30,7 @@ export function makeRevokers (ctx: Context): Pick<import('fastify').FastifyInsta
     },
     async revokeSession (sessionId: string): Promise<void> {
       const revocations = sync('revokeSession')
-      if (typeof sessionId !== 'string' || !SESSION_ID.test(sessionId)) {
+      if (!isSessionId(sessionId)) {
         throw new TypeError('fastify-dbbasic-sessions: revokeSession takes a session id (request.session.sessionId): 16 to 64 base64url characters')
       }
       await revocations.add({ kind: 'session', id: sessionId, until: horizon(clockSeconds(now)) })
