@@ -13,7 +13,11 @@ import { makeRequestSide } from './request.js'
 import { makeRevokers } from './revocation/revoke.js'
 import { RevocationSync } from './revocation/sync.js'
 import { kState, kToken, type SessionRequest } from './state.js'
+import { holdTickShapes } from './ticks.js'
 import { makeVerifier } from './verifier.js'
+
+// As early as the app imports us: see ticks.ts.
+holdTickShapes()
 
 function checkSessionName (fastify: FastifyInstance, sessionName: string): void {
   if (sessionName === 'requireUserId') {
