@@ -45,7 +45,7 @@ if (!process.argv.includes('--http-only')) {
   }
 }
 
-const names = ['bare', 'bare + empty onRequest', 'bare + empty onSend', 'bare + both empty', 'this package']
+const names = ['bare', 'bare, nextTick guard', 'bare + empty onRequest', 'bare + empty onSend', 'bare + both empty', 'this package']
 const rounds = Number(process.argv[2] ?? 6)
 const seconds = Number(process.argv[3] ?? 3)
 const runs = plan({ oneCookie: names, many: [] })

@@ -4,10 +4,10 @@
 // it was forked with one, else as lines on stdin and stdout (a server with no channel).
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
-import fastifyCookie from '@fastify/cookie'
-import secureSession from '@fastify/secure-session'
-import fastifyJwt from '@fastify/jwt'
-import sessions, { createSession } from '../dist/index.js'
+
+// Each case loads only what it runs: a bare server must not carry this package (which,
+// on import, keeps Node's nextTick on its fast path: lib/ticks.ts) nor the peers.
+const load = async (name) => (await import(name)).default
 
 const which = process.argv[2]
 const users = Number(process.argv[3] ?? 1)
@@ -34,12 +34,22 @@ function countingStore (revoked) {
 }
 
 // Our cookie's name follows the plugin's default: __Host-session (secure, path /).
-const ours = (id) => `__Host-session=${createSession(id, { secret })}`
+const ours = async () => {
+  const { createSession } = await import('../dist/index.js')
+  return (id) => `__Host-session=${createSession(id, { secret })}`
+}
+// What a bare server gets: the same bytes, in the token's format (base64url JSON, a
+// dot, 64 hex digits), that nothing there verifies.
+const lookalike = (id) => `__Host-session=${Buffer.from(JSON.stringify({ user_id: id, expires: Math.floor(Date.now() / 1000) + 86400 })).toString('base64url')}.${randomBytes(32).toString('hex')}`
 
 switch (which) {
+  // For bench/hooks.mjs: bare, guarded as this package guards every process it is in.
+  case 'bare, nextTick guard':
+    (await import('../dist/ticks.js')).holdTickShapes()
+  // falls through
   case 'bare':
     app.get('/', async () => ({ userId: null }))
-    cookieFor = ours
+    cookieFor = lookalike
     break
   // For bench/hooks.mjs: what registering hooks costs Fastify, with nothing in them.
   case 'bare + empty onRequest':
@@ -48,26 +58,26 @@ switch (which) {
     if (!which.endsWith('onSend')) app.addHook('onRequest', (request, reply, done) => { done() })
     if (!which.endsWith('onRequest')) app.addHook('onSend', (request, reply, payload, done) => { done(null, payload) })
     app.get('/', async () => ({ userId: null }))
-    cookieFor = ours
+    cookieFor = lookalike
     break
   case 'bare + @fastify/cookie':
-    await app.register(fastifyCookie)
+    await app.register(await load('@fastify/cookie'))
     app.get('/', async (request) => ({ userId: request.cookies['__Host-session'] === undefined ? null : '?' }))
-    cookieFor = ours
+    cookieFor = lookalike
     break
   case 'this package':
   case 'this package, csrf: false':
   case 'this package, cache off':
-    await app.register(sessions, { secret, ...(which.endsWith('csrf: false') ? { csrf: false } : {}), ...(which.endsWith('cache off') ? { cacheSize: 0 } : {}) })
+    await app.register(await load('../dist/index.js'), { secret, ...(which.endsWith('csrf: false') ? { csrf: false } : {}), ...(which.endsWith('cache off') ? { cacheSize: 0 } : {}) })
     app.get('/', async (request) => ({ userId: request.session.userId }))
-    cookieFor = ours
+    cookieFor = await ours()
     break
   // Revocation (issue 17): a store of the contract that counts its queries, holding
   // nothing or a million revoked sessions; the cookie is one the plugin wrote at login.
   case 'this package, revocation on':
   case 'this package, 1,000,000 revoked': {
     store = countingStore(which.includes('1,000,000') ? 1_000_000 : 0)
-    await app.register(sessions, { secret, revocation: { store, staleness: 2 } })
+    await app.register(await load('../dist/index.js'), { secret, revocation: { store, staleness: 2 } })
     app.get('/', async (request) => ({ userId: request.session.userId }))
     app.post('/login', async (request, reply) => { reply.createSession(request.query.id); return {} })
     await app.ready()
@@ -81,15 +91,15 @@ switch (which) {
     break
   }
   case '@fastify/secure-session':
-    await app.register(secureSession, { key: randomBytes(32), cookieName: 'session', cookie: { path: '/' } })
+    await app.register(await load('@fastify/secure-session'), { key: randomBytes(32), cookieName: 'session', cookie: { path: '/' } })
     app.get('/', async (request) => ({ userId: request.session.get('userId') ?? null }))
     await app.ready()
     // Encoded as the plugin sets it: the value holds ";" between its two parts.
     cookieFor = (id) => `session=${encodeURIComponent(app.encodeSecureSession(app.createSecureSession({ userId: id })))}`
     break
   case '@fastify/jwt (cookie)':
-    await app.register(fastifyCookie)
-    await app.register(fastifyJwt, { secret, cookie: { cookieName: 'session', signed: false } })
+    await app.register(await load('@fastify/cookie'))
+    await app.register(await load('@fastify/jwt'), { secret, cookie: { cookieName: 'session', signed: false } })
     app.addHook('onRequest', async (request) => { try { await request.jwtVerify() } catch {} })
     app.get('/', async (request) => ({ userId: request.user?.userId ?? null }))
     await app.ready()
