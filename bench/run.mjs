@@ -49,14 +49,20 @@ const http = await runHttp({
   seconds: SECONDS,
   log: (l) => { load.push(loadavg()[0]); log(l) },
   flags: (name) => REVOCATION.includes(name) ? ['--expose-gc'] : [],
-  // The heap the million revocations take, and the store queries over the whole run.
-  after: async (servers) => revocation
-    ? Object.fromEntries(await Promise.all(REVOCATION.map(async (name) => {
-      const s = servers[serverKey({ style: STYLES[0], name })]
-      const [{ heap }, { queries }] = [await s.ask('heap'), await s.ask('cpu')]
-      return [name, { heap, queries }]
-    })))
-    : null
+  after: async (servers) => {
+    // The heap the million revocations take, and the store queries over the whole run.
+    const measured = revocation
+      ? Object.fromEntries(await Promise.all(REVOCATION.map(async (name) => {
+        const s = servers[serverKey({ style: STYLES[0], name })]
+        const [{ heap }, { queries }] = [await s.ask('heap'), await s.ask('cpu')]
+        return [name, { heap, queries }]
+      })))
+      : {}
+    // Then whether each server's nextTick is still on V8's fast path.
+    const ticks = {}
+    for (const [key, s] of Object.entries(servers)) ticks[key] = (await s.ask('tick')).ns
+    return { ...measured, ticks }
+  }
 })
 
 // ---- tables
@@ -117,6 +123,15 @@ function httpTable (style, workload, names, baseline) {
       return `| ${n} | ${Math.round(median(http.results.map((r) => r[key(n)].rps)))} | ${median(http.results.map((r) => r[key(n)].cpuPerRequest)).toFixed(1)} µs | ${r2(median(xs))} | ${spread(xs)} |`
     })].join('\n')
 }
+function ticksTable () {
+  const servers = [...new Set(runs.map((r) => r.name))]
+  const cell = (style, name) => {
+    const ns = http.after.ticks[serverKey({ style, name })]
+    return ns === undefined ? '' : `${Math.round(ns)} ns`
+  }
+  return [`| server | ${STYLES.join(' | ')} |`, `| --- |${STYLES.map(() => ' ---: |').join('')}`,
+    ...servers.map((name) => `| ${name} | ${STYLES.map((style) => cell(style, name)).join(' | ')} |`)].join('\n')
+}
 const names = (style, workload) => runs.filter((r) => r.style === style && r.workload === workload).map((r) => r.name)
 
 const pkg = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url))).version
@@ -164,6 +179,12 @@ Each request carries the next of ${USERS.toLocaleString('en')} valid sessions, i
 
 ${httpTable(style, turn, names(style, turn), 'bare + @fastify/cookie')}
 `).join('\n')}
+## process.nextTick in each server, after its runs
+
+What one \`process.nextTick\` call cost in each server process once the HTTP runs were done (best of 20 batches of 100). On V8's fast path it is 40 to 80 ns here; a process whose nextTick has fallen off it (megamorphic inline caches, docs/performance.md) pays several hundred, about eight times a request, and its ratios above say more about that than about its case. This package's import keeps every process it is in on the fast path.
+
+${ticksTable()}
+
 ## Memory
 
 Heap growth after GC, sampled ten times, while distinct tokens go through the plugin's verifier with the default cache (${memory[0].cacheSize.toLocaleString('en')} entries), each token twice in a row so that the cache takes every one in: ${memory.map((m) => `${m.total.toLocaleString('en')} tokens with ${m.idLength.toLocaleString('en')}-character user ids, at most ${mb(m.maxGrowth)}`).join('; ')}.

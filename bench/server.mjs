@@ -114,10 +114,25 @@ const withOthers = (cookie) => `_ga=GA1.2.1234567890.1700000000; theme=dark; ${c
 const cookies = Array.from({ length: users }, (_, i) => withOthers(cookieFor(users === 1 ? '42' : `user-${i}`)))
 const address = await app.listen({ host: '127.0.0.1', port: 0 })
 
+// What one process.nextTick costs here (the best of 20 batches): 40 to 80 ns on V8's
+// fast path, several hundred once it has fallen off (lib/ticks.ts, docs/performance.md).
+// The batches drain on their own, after this answer.
+function nextTickCost () {
+  const noop = () => {}
+  let best = Infinity
+  for (let k = 0; k < 20; k++) {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < 100; i++) process.nextTick(noop, i)
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 100)
+  }
+  return best
+}
+
 // bench/profile.mjs asks for a CPU profile of the loaded window only.
 let inspector
 async function answer (m) {
   if (m === 'cpu') return { cpu: process.cpuUsage(), queries: store?.queries ?? 0 }
+  if (m === 'tick') return { ns: nextTickCost() }
   if (m === 'heap') {
     globalThis.gc?.()
     // Typed arrays keep their bytes outside the JS heap: count both.
