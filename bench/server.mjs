@@ -38,9 +38,12 @@ const ours = async () => {
   const { createSession } = await import('../dist/index.js')
   return (id) => `__Host-session=${createSession(id, { secret })}`
 }
-// What a bare server gets: the same bytes, in the token's format (base64url JSON, a
-// dot, 64 hex digits), that nothing there verifies.
-const lookalike = (id) => `__Host-session=${Buffer.from(JSON.stringify({ user_id: id, expires: Math.floor(Date.now() / 1000) + 86400 })).toString('base64url')}.${randomBytes(32).toString('hex')}`
+// What a bare server gets: a cookie of the same length and form as ours (the
+// reference's JSON, padded base64url, a dot, 64 hex digits) that nothing there verifies.
+const lookalike = (id) => {
+  const json = `{"user_id": ${JSON.stringify(id)}, "expires": ${Math.floor(Date.now() / 1000) + 86400}}`
+  return `__Host-session=${Buffer.from(json).toString('base64').replaceAll('+', '-').replaceAll('/', '_')}.${randomBytes(32).toString('hex')}`
+}
 
 switch (which) {
   // For bench/hooks.mjs: bare, guarded as this package guards every process it is in.
