@@ -12,8 +12,6 @@ export interface Context {
   log: FastifyBaseLogger
   /** Whether a token verified by the key at this position is re-signed with the first. */
   resigns: (keyIndex: number) => boolean
-  /** The Set-Cookie header that clears the legacy-name cookie ('' without legacyCookie). */
-  clearLegacy: string
   logins: LoginClock
 }
 

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type * as Contract from '../types/index.js'
 import { LoginClock, type Context } from './context.js'
-import { loadSerializer, serializeCookie } from './cookie.js'
+import { loadSerializer } from './cookie.js'
 import { diagnosticsChannelName } from './diagnostics.js'
 import { InvalidOptionError, UnauthorizedError } from './errors.js'
 import { optionsSchema, resolvePluginOptions } from './options.js'
@@ -30,7 +30,7 @@ function checkSessionName (fastify: FastifyInstance, sessionName: string): void 
 
 const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async function (fastify, options) {
   const config = resolvePluginOptions(options)
-  const { sessionName, cookieName, legacy } = config
+  const { sessionName, cookieName } = config
   checkSessionName(fastify, sessionName)
   await loadSerializer(fastify)
   const logins = new LoginClock()
@@ -41,7 +41,6 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
     revocations,
     log: fastify.log,
     resigns: (keyIndex) => config.resign[keyIndex],
-    clearLegacy: legacy === undefined ? '' : serializeCookie(legacy.name, '', 0, config.cookie),
     logins
   }
   if (revocations !== null) {

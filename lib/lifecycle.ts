@@ -100,10 +100,9 @@ function future (token: Verified, nowSeconds: number, policy: Policy): boolean {
 }
 
 /**
- * `reissue` forces a re-issue (a legacy-name cookie moving to the current name);
  * `resign` says the key that verified the token is one to re-sign away from.
  */
-export function assess (token: Verified, nowSeconds: number, policy: Policy, reissue: boolean, resign: boolean): Decision | Refusal {
+export function assess (token: Verified, nowSeconds: number, policy: Policy, resign: boolean): Decision | Refusal {
   if (future(token, nowSeconds, policy)) return 'issued in the future'
   const login = loginOf(token, policy)
   if (policy.absoluteTtl !== undefined && isExpired(login + policy.absoluteTtl, policy.clockTolerance, nowSeconds)) return 'absolute lifetime over'
@@ -123,7 +122,7 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, rei
       renewedAt = Math.floor(nowSeconds)
     }
   }
-  const next: Reissue | null = !lapsed && (reissue || renewedAt !== undefined || resign)
+  const next: Reissue | null = !lapsed && (renewedAt !== undefined || resign)
     ? {
         expires: renewedAt === undefined ? token.expires : expires,
         // An externalTtl shorter than the token's real one puts its counted login after

@@ -2,7 +2,7 @@
 // the option and its rule (and never show a secret).
 import { Ajv, type ErrorObject } from 'ajv'
 import type {
-  CookieOptions, CreateSessionOptions, CsrfOptions, FastifyDbbasicSessionsOptions, GetSessionOptions, LegacyCookieOptions,
+  CookieOptions, CreateSessionOptions, CsrfOptions, FastifyDbbasicSessionsOptions, GetSessionOptions,
   ReplyCreateSessionOptions, RevocationOptions, RevocationStore, Secret
 } from '../types/index.js'
 import { isExactOrigin } from './csrf.js'
@@ -71,12 +71,6 @@ export const optionsSchema = {
       additionalProperties: false,
       properties: { trustedOrigins: { type: 'array', items: { type: 'string' } } }
     },
-    legacyCookie: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name', 'issuedBefore'],
-      properties: { name: cookieNameSchema, issuedBefore: { type: 'integer', minimum: 0 }, acceptWithoutIat: { type: 'boolean' } }
-    },
     sessionName: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' },
     externalTtl: ttlSchema,
     revocation: {
@@ -127,10 +121,6 @@ const RULES: Record<string, string> = {
   persistent: 'true or false',
   csrf: 'true, false or { trustedOrigins: [origins] }',
   'csrf.trustedOrigins': 'an array of origins like "https://app.example.com"',
-  legacyCookie: '{ name, issuedBefore }: the old cookie name and the Unix time of the upgrade',
-  'legacyCookie.name': "a cookie name: letters, digits and !#$%&'*+-.^_`|~ only",
-  'legacyCookie.issuedBefore': 'an integer number of seconds since the epoch',
-  'legacyCookie.acceptWithoutIat': 'true or false',
   sessionName: 'a JavaScript identifier (the request property to fill)',
   externalTtl: `an integer number of seconds from 1 to ${MAX_TTL}: the ttl that tokens without iat (Python, the standalone API) are made with`,
   revocation: '{ store, staleness, onStale, timeout }, with a store such as memoryStore()',
@@ -293,7 +283,6 @@ export interface Config {
   now: () => number
   /** null when the cross-origin check is off. */
   trustedOrigins: ReadonlySet<string> | null
-  legacy: LegacyCookieOptions | undefined
   sessionName: string
   /** null when revocation is off. */
   revocation: RevocationConfig | null
@@ -339,12 +328,10 @@ function trustedOrigins (csrf: boolean | CsrfOptions | undefined): ReadonlySet<s
 export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | undefined): Config {
   const options = defined(given)
   const cookie = defined<CookieOptions>(options.cookie, 'cookie')
-  const legacy = options.legacyCookie === undefined ? undefined : defined<LegacyCookieOptions>(options.legacyCookie, 'legacyCookie')
   const csrf = typeof options.csrf === 'object' ? defined<CsrfOptions>(options.csrf, 'csrf') : options.csrf
   const revocation = options.revocation === undefined ? undefined : defined<RevocationOptions>(options.revocation, 'revocation')
   const checked: Record<string, unknown> = Object.assign(Object.create(null), options)
   if (options.cookie !== undefined) checked.cookie = cookie
-  if (legacy !== undefined) checked.legacyCookie = legacy
   if (revocation !== undefined) checked.revocation = revocation
   if (csrf !== undefined) checked.csrf = csrf
   if (options.secret !== undefined) checked.secret = ownSecret(options.secret)
@@ -379,7 +366,6 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
     cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
     now: options.now ?? Date.now,
     trustedOrigins: trustedOrigins(csrf),
-    legacy,
     sessionName: options.sessionName ?? 'session',
     revocation: revocation === undefined
       ? null
@@ -391,9 +377,6 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
         }
   }
   checkCookieRules(config.cookieName, config.cookie)
-  if (legacy !== undefined && legacy.name === config.cookieName) {
-    throw new InvalidOptionError(`legacyCookie.name must differ from the cookie name ("${legacy.name}")`)
-  }
   return config
 }
 

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
 import type * as Contract from '../types/index.js'
 import type { Context } from './context.js'
 import { sharedCacheable, storable, varyOnCookie } from './caching.js'
-import { readCookies, serializeCookie, writeCookies } from './cookie.js'
+import { serializeCookie, writeCookies } from './cookie.js'
 import { publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { ReplySentError } from './errors.js'
 import { coverUntil, loginTimes } from './lifecycle.js'
@@ -21,17 +21,9 @@ export interface ReplySide {
 }
 
 /** Adds this response's session cookies, replacing any this plugin wrote before in it. */
-function write (ctx: Context, reply: FastifyReply, state: ReplyState, headers: string[]): void {
-  if (state.legacy) headers.push(ctx.clearLegacy)
+function write (reply: FastifyReply, state: ReplyState, headers: string[]): void {
   writeCookies(reply, state.written, headers)
   state.written = headers
-}
-
-/** The request carries a cookie of the legacy name, which signing in or out clears too. */
-function carriesLegacy (ctx: Context, request: FastifyRequest): boolean {
-  const { legacy } = ctx.config
-  const header = request.headers.cookie
-  return legacy !== undefined && header !== undefined && readCookies(header, legacy.name).length > 0
 }
 
 function renew (ctx: Context, request: FastifyRequest, reply: FastifyReply, state: ReplyState): void {
@@ -53,7 +45,7 @@ function renew (ctx: Context, request: FastifyRequest, reply: FastifyReply, stat
     request.log.debug({ code: (err as { code?: string }).code }, 'fastify-dbbasic-sessions: could not re-issue the cookie')
     return
   }
-  write(ctx, reply, state, [header])
+  write(reply, state, [header])
   if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
   warnPlainHttp(request, cookie.secure)
   logRenewal(ctx, request, state)
@@ -68,8 +60,7 @@ function logRenewal (ctx: Context, request: FastifyRequest, state: ReplyState): 
     const source = sourceOf(request)
     if (reissue.extended) publish({ event: 'renewed', userId, expiresAt, secretIndex: keyIndex, ...source })
     // Whatever else changed in the cookie besides its expiry; the first reason that applies.
-    const reason = ctx.resigns(keyIndex) ? 'older secret' : state.legacy ? 'cookie name' : undefined
-    if (reason !== undefined) publish({ event: 're-signed', reason, userId, expiresAt, secretIndex: keyIndex, ...source })
+    if (ctx.resigns(keyIndex)) publish({ event: 're-signed', reason: 'older secret', userId, expiresAt, secretIndex: keyIndex, ...source })
   }
 }
 
@@ -138,8 +129,7 @@ function createSession (ctx: Context, reply: FastifyReply, userId: Contract.User
   const token = makeToken(id, issue.expires, keys, issue)
   const header = serializeCookie(cookieName, token, persistent ? issue.expires - Math.floor(loginMs / 1000) : undefined, cookie)
   const state = stateOf(reply)
-  if (carriesLegacy(ctx, reply.request)) state.legacy = true
-  write(ctx, reply, state, [header])
+  write(reply, state, [header])
   state.explicit = true
   state.pending = null
   warnPlainHttp(reply.request, cookie.secure)
@@ -152,8 +142,7 @@ function destroySession (ctx: Context, reply: FastifyReply): FastifyReply {
   const { cookieName, cookie, policy, now, revocation } = ctx.config
   notSent(reply, 'destroySession')
   const state = stateOf(reply)
-  if (carriesLegacy(ctx, reply.request)) state.legacy = true
-  write(ctx, reply, state, [serializeCookie(cookieName, '', 0, cookie)])
+  write(reply, state, [serializeCookie(cookieName, '', 0, cookie)])
   state.explicit = true
   state.pending = null
   const token = tokenOf(reply.request)

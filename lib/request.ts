@@ -51,35 +51,20 @@ function revoked (ctx: Context, token: Verified, seconds: number): Reason | unde
   return table.userRevoked(token.userId, loginMs, seconds) ? 'revoked' : undefined
 }
 
-/** Only sessions from before the upgrade: a legacy-name cookie can be planted. */
-function legacyRefusal (ctx: Context, token: Verified): Reason | undefined {
-  const { legacy, policy } = ctx.config
-  const rule = legacy as Contract.LegacyCookieOptions
-  if (token.iat === null && rule.acceptWithoutIat !== true) return 'legacy cookie without iat'
-  return loginOf(token, policy) >= rule.issuedBefore ? 'legacy cookie issued after the upgrade' : undefined
-}
-
 /** The session the Cookie header carries, checked up to (not including) `validate`. */
 function find (ctx: Context, header: string | undefined): Found | Reason {
-  const { cookieName, legacy, now, policy } = ctx.config
+  const { cookieName, now, policy } = ctx.config
   if (header === undefined) return 'no cookie'
-  let values = readCookies(header, cookieName)
-  let fromLegacy = false
-  if (values.length === 0 && legacy !== undefined) {
-    values = readCookies(header, legacy.name)
-    fromLegacy = true
-  }
+  const values = readCookies(header, cookieName)
   if (values.length === 0) return 'no cookie'
   const seconds = clockSeconds(now)
   const token = pick(values, ctx.verify, seconds)
   if (typeof token === 'string') return token
-  const refusal = fromLegacy ? legacyRefusal(ctx, token) : undefined
-  if (refusal !== undefined) return refusal
-  const decision = assess(token, seconds, policy, fromLegacy, ctx.resigns(token.keyIndex))
+  const decision = assess(token, seconds, policy, ctx.resigns(token.keyIndex))
   if (typeof decision === 'string') return decision
   const gone = revoked(ctx, token, seconds)
   if (gone !== undefined) return gone
-  return { token, decision, legacy: fromLegacy, seconds }
+  return { token, decision, seconds }
 }
 
 /** `validate`'s verdict: true, false, or an error for anything else (whose value only a debug line shows). */
@@ -95,10 +80,8 @@ function accept (ctx: Context, request: FastifyRequest, reply: FastifyReply, fou
   ;(request as SessionRequest)[sessionName] = sessionOf(decision, token, decision.expiresAt)
   if (ctx.revocations !== null) setToken(request, token)
   const { reissue } = decision
-  if (reissue === null && !found.legacy) return
-  const state = stateOf(reply)
-  state.legacy = found.legacy
-  if (reissue !== null) state.pending = { userId: decision.userId, reissue, expiresAt: decision.expiresAt, keyIndex: token.keyIndex, seconds: found.seconds }
+  if (reissue === null) return
+  stateOf(reply).pending = { userId: decision.userId, reissue, expiresAt: decision.expiresAt, keyIndex: token.keyIndex, seconds: found.seconds }
 }
 
 function settle (ctx: Context, request: FastifyRequest, reply: FastifyReply, found: Found, verdict: unknown): void {

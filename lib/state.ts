@@ -9,8 +9,6 @@ import type { Verified } from './token.js'
 export interface Found {
   token: Verified
   decision: Decision
-  /** Read from the legacy cookie name. */
-  legacy: boolean
   seconds: number
 }
 
@@ -22,8 +20,6 @@ export interface ReplyState {
   written: string[] | null
   /** The route called createSession or destroySession. */
   explicit: boolean
-  /** The request carried a cookie of the legacy name, to clear with ours. */
-  legacy: boolean
   /** destroySession's revocation of the presented session, stored before the response goes out. */
   revoke: Contract.Revocation | null
 }
@@ -40,7 +36,7 @@ export { kState, kToken }
 /** The reply's state, made on first use. */
 export function stateOf (reply: FastifyReply): ReplyState {
   const r = reply as StatefulReply
-  return (r[kState] ??= { pending: null, written: null, explicit: false, legacy: false, revoke: null })
+  return (r[kState] ??= { pending: null, written: null, explicit: false, revoke: null })
 }
 
 /** The reply's state if any; undefined too on a reply Fastify did not decorate (its fallback paths). */

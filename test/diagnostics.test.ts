@@ -30,8 +30,7 @@ const options: FastifyDbbasicSessionsOptions = {
   externalTtl: 3600,
   rolling: true,
   now: time.now,
-  validate: (session) => session.userId !== 'revoked',
-  legacyCookie: { name: 'session', issuedBefore: S0, acceptWithoutIat: true }
+  validate: (session) => session.userId !== 'revoked'
 }
 
 async function setup (t: Test, configure?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
@@ -68,8 +67,7 @@ t.test('each no-session reason is published with its route, request id and metho
     ['expired', cookie(standalone('alice', T0 - 7200_000))],
     ['issued in the future', cookie(future)],
     ['revoked', cookie(revoked)],
-    ['conflicting cookies', { cookie: `__Host-session=${alice}; __Host-session=${bob}` }],
-    ['legacy cookie issued after the upgrade', cookie(standalone('alice'), 'session')]
+    ['conflicting cookies', { cookie: `__Host-session=${alice}; __Host-session=${bob}` }]
   ]
   for (const [, headers] of cases) await app.inject({ url: '/whoami', headers })
   t.same(seen, cases.map(([reason]) => ({ event: 'no-session', reason, route: '/whoami', method: 'GET', requestId: 'req-N' })))
@@ -118,22 +116,6 @@ t.test('a renewal, a re-signing and a deferred renewal are published', async (t)
     { event: 're-signed', reason: 'older secret', userId: 'olga', expiresAt: S0 + 3600, secretIndex: 1, route: '/whoami', method: 'GET', requestId: 'req-N' },
     { event: 'renewed', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', method: 'GET', requestId: 'req-N' },
     { event: 're-signed', reason: 'older secret', userId: 'olga', expiresAt: S0 + 2000 + 3600, secretIndex: 1, route: '/whoami', method: 'GET', requestId: 'req-N' }
-  ])
-})
-
-t.test('every other re-issue is a re-signing with its reason: a legacy cookie name', async (t) => {
-  const app = await setup(t)
-  const seen = listen(t)
-  // Made before the upgrade (issuedBefore is S0), under the old name.
-  const legacy = standalone('lena', T0 - 100_000)
-  const moved = await app.inject({ url: '/whoami', headers: cookie(legacy, 'session') })
-  t.equal(moved.cookies.length, 2, 'the session under the new name, the old cookie cleared')
-  time.set(T0 - 100_000 + 3000_000)
-  await app.inject({ url: '/whoami', headers: cookie(legacy, 'session') })
-  t.same(seen, [
-    { event: 're-signed', reason: 'cookie name', userId: 'lena', expiresAt: S0 - 100 + 3600, secretIndex: 0, route: '/whoami', method: 'GET', requestId: 'req-N' },
-    { event: 'renewed', userId: 'lena', expiresAt: S0 - 100 + 3000 + 3600, secretIndex: 0, route: '/whoami', method: 'GET', requestId: 'req-N' },
-    { event: 're-signed', reason: 'cookie name', userId: 'lena', expiresAt: S0 - 100 + 3000 + 3600, secretIndex: 0, route: '/whoami', method: 'GET', requestId: 'req-N' }
   ])
 })
 

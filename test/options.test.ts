@@ -22,8 +22,8 @@ async function registerError (options: unknown): Promise<Error & { code?: string
 }
 
 const refused: Array<[string, Record<string, unknown>, string]> = [
-  ['a typo in a name', { ttL: 60 }, 'unknown option "ttL" (did you mean "ttl"?); the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now, csrf, legacyCookie, sessionName, externalTtl, revocation'],
-  ['an unknown name', { store: 'redis' }, 'unknown option "store"; the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now, csrf, legacyCookie, sessionName, externalTtl, revocation'],
+  ['a typo in a name', { ttL: 60 }, 'unknown option "ttL" (did you mean "ttl"?); the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now, csrf, sessionName, externalTtl, revocation'],
+  ['an unknown name', { store: 'redis' }, 'unknown option "store"; the options are secret, ttl, cookieName, cookie, rolling, absoluteTtl, clockTolerance, validate, cacheSize, now, csrf, sessionName, externalTtl, revocation'],
   ['a typo in a cookie attribute', { cookie: { SameSite: 'lax' } }, 'unknown option "cookie.SameSite" (did you mean "cookie.sameSite"?)'],
   ['a cookie attribute the plugin owns', { cookie: { maxAge: 60 } }, 'unknown option "cookie.maxAge"; the options are cookie.path, cookie.domain, cookie.secure, cookie.httpOnly, cookie.sameSite'],
   ['ttl of zero', { ttl: 0 }, 'ttl must be an integer number of seconds from 1 to 34560000 (400 days); got 0'],
@@ -143,7 +143,7 @@ t.test('options given as undefined take their defaults', async (t) => {
 t.test('the schema is exported, and refuses unknown options itself', async (t) => {
   t.equal(optionsSchema.type, 'object')
   t.equal(optionsSchema.additionalProperties, false)
-  t.same(Object.keys(optionsSchema.properties), ['secret', 'ttl', 'cookieName', 'cookie', 'rolling', 'absoluteTtl', 'clockTolerance', 'validate', 'cacheSize', 'now', 'csrf', 'legacyCookie', 'sessionName', 'externalTtl', 'revocation'])
+  t.same(Object.keys(optionsSchema.properties), ['secret', 'ttl', 'cookieName', 'cookie', 'rolling', 'absoluteTtl', 'clockTolerance', 'validate', 'cacheSize', 'now', 'csrf', 'sessionName', 'externalTtl', 'revocation'])
   t.same(optionsSchema.properties.ttl, { type: 'integer', minimum: 1, maximum: 34560000 })
 })
 

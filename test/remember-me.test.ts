@@ -88,18 +88,6 @@ t.test('a re-signing with the newest secret keeps it non-persistent', async (t) 
   t.equal(getSession(resigned.cookie!.value, { secret: SECRET, now: () => T0 }), 'alice', 'signed with the newest secret')
 })
 
-t.test('a legacy-name cookie moved to the current name stays non-persistent', async (t) => {
-  const before = await setup({ cookieName: 'sid', ttl: 3600 })
-  t.teardown(() => before.close())
-  const { token } = (await before.inject({ method: 'POST', url: '/signin?user=alice&remember=no' })).json()
-  const after = await setup({ ttl: 3600, legacyCookie: { name: 'sid', issuedBefore: S0 + 1 } })
-  t.teardown(() => after.close())
-  const res = await after.inject({ url: '/whoami', headers: { cookie: `sid=${token}` } })
-  t.equal(res.json().userId, 'alice')
-  t.same(attributesOf(res.headers), SESSION_COOKIE)
-  t.equal(payloadOf(sessionCookie(res.headers)!.value).persistent, false)
-})
-
 t.test('persistent must be a boolean', async (t) => {
   const app = await buildApp({}, undefined, (app) => {
     app.post('/odd', async (_request, reply) => reply.createSession('a', { persistent: 'no' as unknown as boolean }))

@@ -73,25 +73,6 @@ export interface CsrfOptions {
   trustedOrigins?: readonly string[] | undefined
 }
 
-/** A session cookie of an older name, read during an upgrade. */
-export interface LegacyCookieOptions {
-  /** The old cookie name, e.g. `'session'`. */
-  name: string
-  /**
-   * Unix seconds: only tokens issued before this (the upgrade) are accepted from the old
-   * name. A token without `iat` counts as issued one ttl before it expires.
-   */
-  issuedBefore: number
-  /**
-   * Also accept, from the old name, tokens that carry no login time (`iat`): those made by
-   * older versions with none of rolling, absoluteTtl, validate set, by Python or by the
-   * standalone API. Such a token counts as issued `externalTtl` before it expires, which a
-   * short-lived token made after the upgrade (planted by an attacker) can pass: off by default.
-   * @default false
-   */
-  acceptWithoutIat?: boolean | undefined
-}
-
 /**
  * The app's side of the types, augmented once for the whole program (as @fastify/jwt's
  * `FastifyJWT` is). `sessionName` names the request property the plugin fills, to run
@@ -161,14 +142,6 @@ export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
    * @default '__Host-session'
    */
   cookieName?: string | undefined
-  /**
-   * Reads a session cookie of an older name (versions before 0.2 used `session`), for an
-   * upgrade without signing everyone out. Off unless set: the legacy name can be planted.
-   * Read only when no cookie of the current name is present, accepted only for tokens
-   * issued before `issuedBefore`, then re-issued under the current name and cleared.
-   * @default undefined
-   */
-  legacyCookie?: LegacyCookieOptions | undefined
   /**
    * Cross-origin protection for unsafe methods (anything but GET, HEAD and OPTIONS),
    * checked in onRequest from `Sec-Fetch-Site`, else `Origin` against `Host`. A refused
@@ -476,8 +449,8 @@ export type UserId = string | number | bigint
 /** Why a request has no session, as logged at debug and published on the diagnostics channel. */
 export type NoSessionReason =
   | 'no cookie' | 'malformed' | 'bad signature' | 'expired' | 'absolute lifetime over'
-  | 'issued in the future' | 'revoked' | 'conflicting cookies' | 'legacy cookie issued after the upgrade'
-  | 'legacy cookie without iat' | 'revocations unavailable'
+  | 'issued in the future' | 'revoked' | 'conflicting cookies'
+  | 'revocations unavailable'
 
 /** The name of the `node:diagnostics_channel` channel the plugin publishes on. */
 export declare const diagnosticsChannelName: 'fastify-dbbasic-sessions:session'
@@ -506,10 +479,10 @@ export type SessionEvent =
   | ({
     event: 're-signed'
     /**
-     * Why the cookie was re-issued besides any renewal, the first that applies: signed
-     * by a previous secret (any but the first of a list), or read under `legacyCookie.name`.
+     * Why the cookie was re-issued besides any renewal: signed by a secret to re-sign
+     * away from (`previous`, or any but the first of a list).
      */
-    reason: 'older secret' | 'cookie name'
+    reason: 'older secret'
     userId: string
     expiresAt: number
     /** The position of the secret that verified the token: in the list, or counting `current` as 0, then `next`, then `previous`. */
