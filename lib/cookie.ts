@@ -107,19 +107,20 @@ export function serializeCookie (name: string, value: string, maxAge: number | u
 }
 
 /**
- * Adds our Set-Cookie headers, removing the ones this plugin wrote earlier in the same
- * response (`previous`, compared exactly), so at most one per cookie goes out. Every
- * other Set-Cookie stays, including an app's own one for the same name with another
- * Domain or Path (the only way to clear a cookie planted on a parent domain).
+ * Sets our Set-Cookie header (or, with null, none), removing the one this plugin wrote
+ * earlier in the same response (`previous`, compared exactly), so at most one goes out.
+ * Every other Set-Cookie stays, including an app's own one for the same name with
+ * another Domain or Path (the only way to clear a cookie planted on a parent domain).
  */
-export function writeCookies (reply: FastifyReply, previous: readonly string[] | null, headers: readonly string[]): void {
+export function writeCookie (reply: FastifyReply, previous: string | null, header: string | null): void {
   const existing = reply.getHeader('set-cookie')
   if (existing === undefined) {
-    reply.header('set-cookie', headers.length === 1 ? headers[0] : [...headers])
+    if (header !== null) reply.header('set-cookie', header)
     return
   }
   const list = Array.isArray(existing) ? existing : [String(existing)]
-  const others = previous === null ? list : list.filter((c) => !previous.includes(c))
+  const others = previous === null ? list : list.filter((c) => c !== previous)
   reply.removeHeader('set-cookie')
-  if (others.length + headers.length > 0) reply.header('set-cookie', [...others, ...headers])
+  if (header !== null) others.push(header)
+  if (others.length > 0) reply.header('set-cookie', others)
 }

@@ -3,7 +3,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type * as Contract from '../types/index.js'
-import { LoginClock, type Context } from './context.js'
+import type { Context } from './context.js'
 import { loadSerializer } from './cookie.js'
 import { diagnosticsChannelName } from './diagnostics.js'
 import { InvalidOptionError, UnauthorizedError } from './errors.js'
@@ -11,7 +11,7 @@ import { optionsSchema, resolvePluginOptions } from './options.js'
 import { makeReplySide } from './reply.js'
 import { makeRequestSide } from './request.js'
 import { makeRevokers } from './revocation/revoke.js'
-import { RevocationSync } from './revocation/sync.js'
+import { Revocations } from './revocation/revocations.js'
 import { kState, kToken, type SessionRequest } from './state.js'
 import { holdTickShapes } from './ticks.js'
 import { makeVerifier } from './verifier.js'
@@ -33,19 +33,17 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   const { sessionName, cookieName } = config
   checkSessionName(fastify, sessionName)
   await loadSerializer(fastify)
-  const logins = new LoginClock()
-  const revocations = config.revocation === null ? null : new RevocationSync(config.revocation, config.now, fastify.log, (ms) => { logins.observe(ms) })
+  const revocations = config.revocation === null ? null : new Revocations(config.revocation, config.policy, config.now, fastify.log)
   const ctx: Context = {
     config,
     verify: makeVerifier(config.keys, config.policy.clockTolerance, config.cacheSize),
     revocations,
     log: fastify.log,
-    resigns: (keyIndex) => config.resign[keyIndex],
-    logins
+    resigns: (keyIndex) => config.resign[keyIndex]
   }
   if (revocations !== null) {
-    await revocations.start()
     fastify.addHook('onClose', async () => { await revocations.stop() })
+    await revocations.start(fastify.initialConfig.pluginTimeout as number)
   }
   const request = makeRequestSide(ctx)
   const reply = makeReplySide(ctx)

@@ -3,14 +3,22 @@
 // The lifetime rules apply when reading, to every token, from what the token carries
 // and the options in force: never from the time it happens to be read at.
 // Pure: no Fastify, no clock of its own.
-import { isExpired, revocationKey, type Extras, type Verified } from './token.js'
+import { revocationKey } from './session-id.js'
+import { isExpired, type Extras, type Verified } from './token.js'
+
+/** 400 days: browsers cap a cookie's lifetime there, so no session this plugin writes lives longer. */
+export const MAX_TTL = 34560000
 
 export interface Policy {
   ttl: number
   absoluteTtl: number | undefined
   rolling: boolean
+  /**
+   * The most two clocks may disagree by, in seconds (the servers', and Python's): the
+   * grace after an expiry, and the margin every rule comparing two machines' times keeps.
+   */
   clockTolerance: number
-  /** The ttl that tokens without `iat` (Python, the standalone API) were made with. */
+  /** The longest ttl that tokens without `iat` (Python, the standalone API) are made with. */
   externalTtl: number
 }
 
@@ -35,16 +43,20 @@ export interface Decision {
   reissue: Reissue | null
 }
 
-export type Refusal = 'issued in the future' | 'absolute lifetime over' | 'expired'
+export type Refusal = 'issued in the future' | 'expiry too far' | 'absolute lifetime over' | 'expired'
 
-/** The fields of a token for a login at `nowSeconds`, with this login's ttl and persistence. */
-export function loginTimes (nowSeconds: number, ttl: number, persistent: boolean, policy: Policy, sid: string): Issue {
+/**
+ * The fields of a token for a login at `nowSeconds`, with this login's ttl and
+ * persistence, and `gen`, the user's latest sign-out everywhere known here.
+ */
+export function loginTimes (nowSeconds: number, ttl: number, persistent: boolean, policy: Policy, sid: string, gen: number | undefined): Issue & { iat: number } {
   const iat = Math.floor(nowSeconds)
   const lifetime = policy.absoluteTtl === undefined ? ttl : Math.min(ttl, policy.absoluteTtl)
   return {
     expires: iat + lifetime,
     iat,
     sid,
+    gen,
     // A login's own ttl is kept: the plugin's ttl may change, the login's choice does not.
     ttl: ttl !== policy.ttl ? ttl : undefined,
     persistent: persistent ? undefined : false
@@ -55,6 +67,9 @@ export function loginTimes (nowSeconds: number, ttl: number, persistent: boolean
  * The login time of a token (Unix seconds): its `iat`, or for a token without one
  * (made by Python or the standalone API) `externalTtl` before it expires. It depends
  * on the token alone, so a replayed copy never gets more lifetime than the original.
+ * For a token without `iat` it is the latest its real login can be: such a token
+ * expiring more than `externalTtl` from now is refused (see `future`), so none was
+ * made with a longer ttl.
  */
 export function loginOf (token: Verified, policy: Policy): number {
   return token.iat ?? token.expires - policy.externalTtl
@@ -93,16 +108,23 @@ function renewalLifetime (token: Verified, policy: Policy): number {
   return Math.max(1, Math.min(lifetimeOf(token, policy), issued))
 }
 
-/** Why the token is refused before any lifetime sum, if it is. */
+/**
+ * Whether the token says it was written after now (beyond the clock tolerance): its
+ * `iat` or `renewed`, or for a token without `iat` the login it counts as, which a
+ * ttl longer than `externalTtl` would put in the future.
+ */
 function future (token: Verified, nowSeconds: number, policy: Policy): boolean {
   const latest = nowSeconds + policy.clockTolerance
-  return (token.iat !== null && token.iat > latest) || (token.renewed !== null && token.renewed > latest)
+  return loginOf(token, policy) > latest || (token.renewed !== null && token.renewed > latest)
 }
 
 /**
  * `resign` says the key that verified the token is one to re-sign away from.
  */
 export function assess (token: Verified, nowSeconds: number, policy: Policy, resign: boolean): Decision | Refusal {
+  // Nothing this plugin writes expires later; Python can (a 100-year ttl), and such an
+  // expiry would not fit the revocation table's 32-bit times.
+  if (token.expires > nowSeconds + MAX_TTL + policy.clockTolerance) return 'expiry too far'
   if (future(token, nowSeconds, policy)) return 'issued in the future'
   const login = loginOf(token, policy)
   if (policy.absoluteTtl !== undefined && isExpired(login + policy.absoluteTtl, policy.clockTolerance, nowSeconds)) return 'absolute lifetime over'
@@ -125,12 +147,13 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, res
   const next: Reissue | null = !lapsed && (renewedAt !== undefined || resign)
     ? {
         expires: renewedAt === undefined ? token.expires : expires,
-        // An externalTtl shorter than the token's real one puts its counted login after
-        // now; written as that, the next request would refuse it as issued in the future.
+        // A login up to clockTolerance ahead (another server's clock) is written as now:
+        // earlier is the safe side for every rule that reads it.
         iat: Math.min(login, Math.floor(nowSeconds)),
         // A token without a sid gets the key its copies already have, so revoking the
         // re-issued session also refuses the copies made before.
         sid: revocationKey(token),
+        gen: token.gen ?? undefined,
         renewed: renewedAt ?? token.renewed ?? undefined,
         ttl: token.ttl ?? undefined,
         persistent: token.persistent ? undefined : false as const,

@@ -7,13 +7,13 @@ import type {
 } from '../types/index.js'
 import { isExactOrigin } from './csrf.js'
 import { InvalidOptionError } from './errors.js'
-import type { Policy } from './lifecycle.js'
+import { MAX_TTL, type Policy } from './lifecycle.js'
+import { memoryStore } from './revocation/memory.js'
+import type { RevocationConfig } from './revocation/revocations.js'
 import { MAKE_ONE, MIN_SECRET_BYTES, resolveSecrets } from './secrets.js'
 import type { Keys } from './token.js'
 
 export { weakness } from './secrets.js'
-/** 400 days: browsers cap a cookie's lifetime there, so a longer session could not be kept. */
-export const MAX_TTL = 34560000
 export const DEFAULT_TTL = 2592000
 export const MAX_CLOCK_TOLERANCE = 300
 export const DEFAULT_CACHE_SIZE = 10000
@@ -21,6 +21,8 @@ export const MAX_CACHE_SIZE = 1000000
 export const MAX_STALENESS = 60
 export const DEFAULT_STALENESS = 2
 export const DEFAULT_STORE_TIMEOUT = 5000
+/** About 16 MB of revoked sessions per process (see revocation/revocations.ts for what happens past it). */
+export const DEFAULT_MAX_REVOKED = 1_000_000
 
 const oneSecret = { type: 'string', minBytes: MIN_SECRET_BYTES }
 const secretList = { type: 'array', items: oneSecret }
@@ -74,14 +76,15 @@ export const optionsSchema = {
     sessionName: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' },
     externalTtl: ttlSchema,
     revocation: {
-      type: 'object',
+      type: ['object', 'boolean'],
       additionalProperties: false,
-      required: ['store'],
       properties: {
         store: { isStore: true },
         staleness: { type: 'integer', minimum: 1, maximum: MAX_STALENESS },
         onStale: { type: 'string', enum: ['accept', 'refuse'] },
-        timeout: { type: 'integer', minimum: 100, maximum: 60000 }
+        timeout: { type: 'integer', minimum: 100, maximum: 60000 },
+        acceptBeforeLoad: { type: 'boolean' },
+        maxRevokedSessions: { type: 'integer', minimum: 1, maximum: 100_000_000 }
       }
     }
   }
@@ -123,8 +126,10 @@ const RULES: Record<string, string> = {
   'csrf.trustedOrigins': 'an array of origins like "https://app.example.com"',
   sessionName: 'a JavaScript identifier (the request property to fill)',
   externalTtl: `an integer number of seconds from 1 to ${MAX_TTL}: the ttl that tokens without iat (Python, the standalone API) are made with`,
-  revocation: '{ store, staleness, onStale, timeout }, with a store such as memoryStore()',
+  revocation: 'true (the default), false (off) or { store, staleness, onStale, timeout, acceptBeforeLoad, maxRevokedSessions }',
   'revocation.store': 'a revocation store: an object with add(revocation) and since(cursor, nowSeconds) methods, e.g. memoryStore(), postgresStore(pool) or redisStore(client)',
+  'revocation.acceptBeforeLoad': 'true or false',
+  'revocation.maxRevokedSessions': 'an integer from 1 to 100000000',
   'revocation.staleness': `an integer number of seconds from 1 to ${MAX_STALENESS}`,
   'revocation.onStale': '"accept" or "refuse"',
   'revocation.timeout': 'an integer number of milliseconds from 100 to 60000'
@@ -211,10 +216,8 @@ function describe (error: ErrorObject, schema: ObjectSchema, data: Record<string
     return `unknown option "${within}${extra}"` + (guess !== undefined ? ` (did you mean "${within}${guess}"?)` : '') +
       `; the options are ${known.map((k) => within + k).join(', ')}`
   }
-  if (error.keyword === 'required') {
-    if (steps[0] === 'secret') return `secret needs current: the secret that signs, a string of at least ${MIN_SECRET_BYTES} bytes`
-    return `${steps.join('.')} needs ${error.params.missingProperty}: it must be ${RULES[steps.join('.')]}`
-  }
+  // The only required property: a role object's current.
+  if (error.keyword === 'required') return `secret needs current: the secret that signs, a string of at least ${MIN_SECRET_BYTES} bytes`
   const name = steps.map((s, i) => /^\d+$/.test(s) ? `[${s}]` : (i > 0 ? '.' : '') + s).join('')
   if (steps[0] === 'secret') {
     const hint = error.keyword === 'minBytes' ? `; ${MAKE_ONE}` : ''
@@ -284,15 +287,22 @@ export interface Config {
   /** null when the cross-origin check is off. */
   trustedOrigins: ReadonlySet<string> | null
   sessionName: string
-  /** null when revocation is off. */
+  /** null when revocation is off (`revocation: false`). */
   revocation: RevocationConfig | null
 }
 
-export interface RevocationConfig {
-  store: RevocationStore
-  staleness: number
-  onStale: 'accept' | 'refuse'
-  timeout: number
+/** The revocation settings; without a store, this instance's own memoryStore(). */
+function revocationConfig (given: RevocationOptions | true | undefined): RevocationConfig {
+  const options: RevocationOptions = typeof given === 'object' ? given : NO_OPTIONS as RevocationOptions
+  return {
+    store: options.store ?? memoryStore(),
+    staleness: options.staleness ?? DEFAULT_STALENESS,
+    onStale: options.onStale ?? 'accept',
+    timeout: options.timeout ?? DEFAULT_STORE_TIMEOUT,
+    acceptBeforeLoad: options.acceptBeforeLoad ?? false,
+    maxRevokedSessions: options.maxRevokedSessions ?? DEFAULT_MAX_REVOKED,
+    implicit: options.store === undefined
+  }
 }
 
 function checkCookieRules (name: string, cookie: CookieConfig): void {
@@ -329,10 +339,10 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
   const options = defined(given)
   const cookie = defined<CookieOptions>(options.cookie, 'cookie')
   const csrf = typeof options.csrf === 'object' ? defined<CsrfOptions>(options.csrf, 'csrf') : options.csrf
-  const revocation = options.revocation === undefined ? undefined : defined<RevocationOptions>(options.revocation, 'revocation')
+  const revocation = typeof options.revocation === 'object' ? defined<RevocationOptions>(options.revocation, 'revocation') : options.revocation
   const checked: Record<string, unknown> = Object.assign(Object.create(null), options)
   if (options.cookie !== undefined) checked.cookie = cookie
-  if (revocation !== undefined) checked.revocation = revocation
+  if (typeof revocation === 'object') checked.revocation = revocation
   if (csrf !== undefined) checked.csrf = csrf
   if (options.secret !== undefined) checked.secret = ownSecret(options.secret)
   check(validatePlugin, optionsSchema, checked)
@@ -367,14 +377,7 @@ export function resolvePluginOptions (given: FastifyDbbasicSessionsOptions | und
     now: options.now ?? Date.now,
     trustedOrigins: trustedOrigins(csrf),
     sessionName: options.sessionName ?? 'session',
-    revocation: revocation === undefined
-      ? null
-      : {
-          store: revocation.store,
-          staleness: revocation.staleness ?? DEFAULT_STALENESS,
-          onStale: revocation.onStale ?? 'accept',
-          timeout: revocation.timeout ?? DEFAULT_STORE_TIMEOUT
-        }
+    revocation: revocation === false ? null : revocationConfig(revocation)
   }
   checkCookieRules(config.cookieName, config.cookie)
   return config

@@ -4,14 +4,15 @@ import type { FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
 import type * as Contract from '../types/index.js'
 import type { Context } from './context.js'
 import { sharedCacheable, storable, varyOnCookie } from './caching.js'
-import { serializeCookie, writeCookies } from './cookie.js'
+import { serializeCookie, writeCookie } from './cookie.js'
 import { publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { ReplySentError } from './errors.js'
-import { coverUntil, loginTimes } from './lifecycle.js'
+import { loginTimes } from './lifecycle.js'
 import { checkReplyOptions, clockSeconds } from './options.js'
 import { normalizeUserId } from './standalone.js'
 import { none, setToken, stateIfAny, stateOf, tokenOf, type ReplyState, type SessionRequest } from './state.js'
-import { makeToken, newSessionId, revocationKey } from './token.js'
+import { newSessionId } from './session-id.js'
+import { makeToken } from './token.js'
 import { warnPlainHttp } from './warnings.js'
 
 export interface ReplySide {
@@ -20,10 +21,10 @@ export interface ReplySide {
   destroySession: (this: FastifyReply) => FastifyReply
 }
 
-/** Adds this response's session cookies, replacing any this plugin wrote before in it. */
-function write (reply: FastifyReply, state: ReplyState, headers: string[]): void {
-  writeCookies(reply, state.written, headers)
-  state.written = headers
+/** Sets this response's session cookie, replacing any this plugin wrote before in it. */
+function write (reply: FastifyReply, state: ReplyState, header: string | null): void {
+  writeCookie(reply, state.written, header)
+  state.written = header
 }
 
 function renew (ctx: Context, request: FastifyRequest, reply: FastifyReply, state: ReplyState): void {
@@ -45,7 +46,7 @@ function renew (ctx: Context, request: FastifyRequest, reply: FastifyReply, stat
     request.log.debug({ code: (err as { code?: string }).code }, 'fastify-dbbasic-sessions: could not re-issue the cookie')
     return
   }
-  write(reply, state, [header])
+  write(reply, state, header)
   if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
   warnPlainHttp(request, cookie.secure)
   logRenewal(ctx, request, state)
@@ -65,12 +66,11 @@ function logRenewal (ctx: Context, request: FastifyRequest, state: ReplyState): 
 }
 
 /** Stores destroySession's revocation; if it cannot be, the cookie stays and the error is the response. */
-async function storeRevocation (ctx: Context, reply: FastifyReply, state: ReplyState, revocation: Contract.Revocation): Promise<void> {
+async function storeRevocation (ctx: Context, reply: FastifyReply, state: ReplyState, revoke: NonNullable<ReplyState['revoke']>): Promise<void> {
   try {
-    await (ctx.revocations as NonNullable<Context['revocations']>).add(revocation)
+    await (ctx.revocations as NonNullable<Context['revocations']>).endSession(revoke.token, revoke.seconds)
   } catch (err) {
-    writeCookies(reply, state.written, [])
-    state.written = null
+    write(reply, state, null)
     throw err
   }
 }
@@ -123,32 +123,31 @@ function createSession (ctx: Context, reply: FastifyReply, userId: Contract.User
   notSent(reply, 'createSession')
   const { ttl = policy.ttl, persistent = true } = checkReplyOptions(opts)
   const id = normalizeUserId(userId)
-  const loginMs = ctx.logins.login(clockSeconds(now) * 1000)
-  const sessionId = newSessionId(loginMs)
-  const issue = loginTimes(loginMs / 1000, ttl, persistent, policy, sessionId)
+  const seconds = clockSeconds(now)
+  const sessionId = newSessionId()
+  const issue = loginTimes(seconds, ttl, persistent, policy, sessionId, ctx.revocations?.generation(id, seconds))
   const token = makeToken(id, issue.expires, keys, issue)
-  const header = serializeCookie(cookieName, token, persistent ? issue.expires - Math.floor(loginMs / 1000) : undefined, cookie)
+  const header = serializeCookie(cookieName, token, persistent ? issue.expires - issue.iat : undefined, cookie)
   const state = stateOf(reply)
-  write(reply, state, [header])
+  write(reply, state, header)
   state.explicit = true
   state.pending = null
   warnPlainHttp(reply.request, cookie.secure)
-  setSession(ctx, reply.request, { userId: id, issuedAt: Math.floor(loginMs / 1000), expiresAt: issue.expires, sessionId })
+  setSession(ctx, reply.request, { userId: id, issuedAt: issue.iat, expiresAt: issue.expires, sessionId })
   if (sessionChannel.hasSubscribers) publish({ event: 'created', userId: id, expiresAt: issue.expires, ...sourceOf(reply.request) })
   return token
 }
 
 function destroySession (ctx: Context, reply: FastifyReply): FastifyReply {
-  const { cookieName, cookie, policy, now, revocation } = ctx.config
+  const { cookieName, cookie, now } = ctx.config
   notSent(reply, 'destroySession')
   const state = stateOf(reply)
-  write(reply, state, [serializeCookie(cookieName, '', 0, cookie)])
+  write(reply, state, serializeCookie(cookieName, '', 0, cookie))
   state.explicit = true
   state.pending = null
   const token = tokenOf(reply.request)
-  if (revocation !== null && token !== null) {
-    const until = coverUntil(token, clockSeconds(now), policy) + revocation.staleness
-    state.revoke = { kind: 'session', id: revocationKey(token), until }
+  if (ctx.revocations !== null && token !== null) {
+    state.revoke = { token, seconds: clockSeconds(now) }
     setToken(reply.request, null)
   }
   setSession(ctx, reply.request, none())

@@ -7,10 +7,10 @@ import { pick, readCookies } from './cookie.js'
 import { crossOriginRefusal } from './csrf.js'
 import { publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { CrossOriginError, InvalidOptionError } from './errors.js'
-import { assess, loginOf, type Decision } from './lifecycle.js'
+import { assess, type Decision } from './lifecycle.js'
 import { clockSeconds, shown } from './options.js'
 import { none, setToken, stateOf, type Found, type SessionRequest } from './state.js'
-import { loginMilliseconds, revocationKey, type Verified } from './token.js'
+import type { Verified } from './token.js'
 
 type Reason = Contract.NoSessionReason
 
@@ -37,20 +37,6 @@ function noSession (ctx: Context, request: FastifyRequest | null, reason: Reason
   return none()
 }
 
-/** Why a server-side revocation refuses the token, if one does. */
-function revoked (ctx: Context, token: Verified, seconds: number): Reason | undefined {
-  const { revocations } = ctx
-  const { policy } = ctx.config
-  if (revocations === null) return undefined
-  if (revocations.refusing(seconds * 1000)) return 'revocations unavailable'
-  const table = revocations.table
-  if (table.size === 0) return undefined
-  if (table.sessionRevoked(revocationKey(token), seconds)) return 'revoked'
-  if (table.users.size === 0) return undefined
-  const loginMs = loginMilliseconds(token.sid, loginOf(token, policy))
-  return table.userRevoked(token.userId, loginMs, seconds) ? 'revoked' : undefined
-}
-
 /** The session the Cookie header carries, checked up to (not including) `validate`. */
 function find (ctx: Context, header: string | undefined): Found | Reason {
   const { cookieName, now, policy } = ctx.config
@@ -62,7 +48,7 @@ function find (ctx: Context, header: string | undefined): Found | Reason {
   if (typeof token === 'string') return token
   const decision = assess(token, seconds, policy, ctx.resigns(token.keyIndex))
   if (typeof decision === 'string') return decision
-  const gone = revoked(ctx, token, seconds)
+  const gone = ctx.revocations?.refusal(token, seconds)
   if (gone !== undefined) return gone
   return { token, decision, seconds }
 }

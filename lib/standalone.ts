@@ -2,7 +2,8 @@
 import type * as Contract from '../types/index.js'
 import { InvalidUserIdError } from './errors.js'
 import type { CreateSessionOptions, GetSessionOptions } from '../types/index.js'
-import { DEFAULT_TTL, MAX_TTL, checkCreateOptions, checkGetOptions, clockSeconds, shown } from './options.js'
+import { MAX_TTL } from './lifecycle.js'
+import { DEFAULT_TTL, checkCreateOptions, checkGetOptions, clockSeconds, shown } from './options.js'
 import { resolveSecrets, sameSecrets, secretsKey } from './secrets.js'
 import { makeToken, verifyToken, type Keys } from './token.js'
 

@@ -16,12 +16,12 @@ export interface Found {
 export interface ReplyState {
   /** A renewal or re-signing decided in onRequest, written in onSend. */
   pending: { userId: string, reissue: Reissue, expiresAt: number, keyIndex: number, seconds: number } | null
-  /** The Set-Cookie headers this plugin wrote to the response, so a later call replaces exactly them. */
-  written: string[] | null
+  /** The Set-Cookie header this plugin wrote to the response, so a later call replaces exactly it. */
+  written: string | null
   /** The route called createSession or destroySession. */
   explicit: boolean
   /** destroySession's revocation of the presented session, stored before the response goes out. */
-  revoke: Contract.Revocation | null
+  revoke: { token: Verified, seconds: number } | null
 }
 
 const kState = Symbol('fastify-dbbasic-sessions.state')

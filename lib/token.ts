@@ -1,8 +1,8 @@
 // The dbbasic-sessions 3.0.0 wire format: base64url(json) "." hex(HMAC-SHA256).
 // Pure and synchronous: no Fastify, no clock, no environment.
-import { hash, randomBytes } from 'node:crypto'
 import { HmacKey, NOT_HEX, findKey } from './hmac.js'
 import { TooLargeError } from './errors.js'
+import { isSessionId } from './session-id.js'
 
 /** Longer inputs are refused before any hashing: no cookie can hold more. */
 export const MAX_TOKEN_LENGTH = 4096
@@ -16,6 +16,11 @@ export interface Verified {
   iat: number | null
   /** The session id the token carries, or null when it has none (the reference never writes one). */
   sid: string | null
+  /**
+   * The user's latest "sign out everywhere" that the issuing process knew of at login
+   * (its `after`), or null when it knew of none: see revocation/revocations.ts.
+   */
+  gen: number | null
   /**
    * What revocations know this session by: its sid, or for a token without one an id
    * derived from its signature (so every copy of that token has the same one), made by
@@ -70,50 +75,10 @@ export function pyJsonString (s: string): string {
 export interface Extras {
   iat?: number | undefined
   sid?: string | undefined
+  gen?: number | undefined
   renewed?: number | undefined
   ttl?: number | undefined
   persistent?: false | undefined
-}
-
-/** Characters a session id may hold: base64url, so it is written into JSON as it is. */
-const SID = /^[A-Za-z0-9_-]{16,64}$/
-/** Whether `value` has the form of a session id a token may carry. */
-export const isSessionId = (value: unknown): value is string => typeof value === 'string' && SID.test(value)
-const SID_LENGTH = 24
-
-/**
- * A new session id: 48 bits of the login time in milliseconds, then 96 random bits, in
- * base64url (24 characters). The time part lets a "sign out everywhere" tell apart a
- * login made in the same second, just after it.
- */
-export function newSessionId (nowMs: number): string {
-  const bytes = randomBytes(18)
-  bytes.writeUIntBE(Math.max(0, Math.floor(nowMs)) % 2 ** 48, 0, 6)
-  return bytes.toString('base64url')
-}
-
-/**
- * The login time in milliseconds a token's session id records, when it agrees with the
- * token's `iat` (a sid not made by newSessionId almost never does). A login time in
- * whole seconds could be anywhere in its second: it counts as just before it, so a
- * cut-off in that second covers it.
- */
-export function loginMilliseconds (sid: string | null, iat: number): number {
-  if (sid !== null && sid.length === SID_LENGTH) {
-    const ms = Buffer.from(sid.slice(0, 8), 'base64url').readUIntBE(0, 6)
-    if (Math.floor(ms / 1000) === iat) return ms
-  }
-  return iat * 1000 - 1
-}
-
-/** What revocations know a verified token's session by (see Verified.key); computed once. */
-export function revocationKey (token: Verified): string {
-  return (token.key ??= derivedKey(token.signature as string))
-}
-
-/** The revocation key of a token without a sid: every copy shares it, and it does not give the token away. */
-function derivedKey (signature: string): string {
-  return hash('sha256', signature, 'base64url').slice(0, 22)
 }
 
 /**
@@ -125,6 +90,7 @@ export function encodeToken (userId: string, expires: number, key: HmacKey, extr
   if (extras !== undefined) {
     if (extras.iat !== undefined) json += ', "iat": ' + extras.iat
     if (extras.sid !== undefined) json += ', "sid": "' + extras.sid + '"'
+    if (extras.gen !== undefined) json += ', "gen": ' + extras.gen
     if (extras.renewed !== undefined) json += ', "renewed": ' + extras.renewed
     if (extras.ttl !== undefined) json += ', "ttl": ' + extras.ttl
     if (extras.persistent === false) json += ', "persistent": false'
@@ -148,7 +114,7 @@ export function makeToken (userId: string, expires: number, keys: Keys, extras?:
 
 const PAYLOAD = /^[A-Za-z0-9_-]+={0,2}$/
 
-interface Claims { userId: unknown, expires: unknown, iat: unknown, sid: unknown, renewed: unknown, ttl: unknown, persistent: unknown }
+interface Claims { userId: unknown, expires: unknown, iat: unknown, sid: unknown, gen: unknown, renewed: unknown, ttl: unknown, persistent: unknown }
 
 // Decoded payloads land here (synchronous, so one buffer serves every call): base64
 // takes 3 bytes per 4 characters, so a payload of a token that fits decodes into it.
@@ -168,14 +134,15 @@ function decodePayload (payload: string): Claims | undefined {
   if (own !== undefined) return own
   const data: unknown = JSON.parse(text)
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
-  const { user_id: userId, expires, iat, sid, renewed, ttl, persistent } = data as Record<string, unknown>
-  return { userId, expires, iat, sid, renewed, ttl, persistent }
+  const { user_id: userId, expires, iat, sid, gen, renewed, ttl, persistent } = data as Record<string, unknown>
+  return { userId, expires, iat, sid, gen, renewed, ttl, persistent }
 }
 
 const ID_START = '{"user_id": "'
 const EXPIRES = '", "expires": '
 const IAT = ', "iat": '
 const SID_FIELD = ', "sid": "'
+const GEN = ', "gen": '
 const RENEWED = ', "renewed": '
 const TTL = ', "ttl": '
 const NOT_PERSISTENT = ', "persistent": false'
@@ -207,6 +174,8 @@ function readOwnShape (text: string): Claims | undefined {
     sid = text.slice(at, end)
     cursor = end + 1
   }
+  const gen = field(text, GEN)
+  if (gen === -1) return undefined
   const renewed = field(text, RENEWED)
   if (renewed === -1) return undefined
   const ttl = field(text, TTL)
@@ -216,7 +185,7 @@ function readOwnShape (text: string): Claims | undefined {
     cursor += NOT_PERSISTENT.length
     persistent = false
   }
-  return cursor === text.length - 1 && text.charCodeAt(cursor) === 0x7d ? { userId, expires, iat, sid, renewed, ttl, persistent } : undefined
+  return cursor === text.length - 1 && text.charCodeAt(cursor) === 0x7d ? { userId, expires, iat, sid, gen, renewed, ttl, persistent } : undefined
 }
 
 /** Where readOwnShape has read to (it is synchronous, so one serves every call). */
@@ -288,7 +257,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     return 'malformed'
   }
   if (claims === undefined) return 'malformed'
-  const { userId, expires, iat, sid, renewed, ttl, persistent } = claims
+  const { userId, expires, iat, sid, gen, renewed, ttl, persistent } = claims
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (isExpired(expires, tolerance, nowSeconds)) return 'expired'
@@ -298,6 +267,7 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     expires,
     iat: typeof iat === 'number' && Number.isSafeInteger(iat) ? iat : null,
     sid: id,
+    gen: typeof gen === 'number' && Number.isSafeInteger(gen) ? gen : null,
     key: id,
     // A copy, not a slice: a cached token must not keep the Cookie header it came in alive.
     signature: id === null ? (' ' + signature).slice(1) : null,

@@ -104,7 +104,7 @@ export function sessionCookie (headers: Record<string, unknown>, name = '__Host-
 }
 
 /** The JSON a token carries, decoded (tests only: the plugin never decodes before verifying). */
-export function payloadOf (token: string): { user_id: string, expires: number, iat?: number, sid?: string, renewed?: number, ttl?: number, persistent?: boolean } {
+export function payloadOf (token: string): { user_id: string, expires: number, iat?: number, sid?: string, gen?: number, renewed?: number, ttl?: number, persistent?: boolean } {
   return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'))
 }
 

@@ -6,7 +6,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createSession } from '../lib/index.js'
 import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
-import { NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, visit } from './helpers.js'
+import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
 
 const S0 = T0 / 1000
 
@@ -55,18 +55,26 @@ t.test('a replayed Python token never outlives its cap, through the hook or read
   }
 })
 
-t.test('an externalTtl shorter than a Python token\'s own ttl never writes a login time in the future', async (t) => {
+t.test('externalTtl is the longest ttl a token without iat may have: one claiming more is refused, one within it is re-signed without a login time in the future', async (t) => {
   const time = clock()
-  const app = await buildApp({ ttl: 3600, externalTtl: 600, secret: [SECRET, OTHER_SECRET], now: time.now })
+  const logs = new LogCapture()
+  const app = await buildApp({ ttl: 3600, externalTtl: 600, secret: [SECRET, OTHER_SECRET], now: time.now }, logs)
   t.teardown(() => app.close())
-  // Made with Python's 30 days, under the old secret: re-signed on its first request.
+  // Made with Python's 30 days under an externalTtl of 10 minutes: its login, counted
+  // back from its expiry, would be 30 days ahead, and a sign-out everywhere could not
+  // tell whether it came before.
   const python = createSession('py', { secret: OTHER_SECRET, now: () => T0 })
-  const first = await visit(app, python)
-  t.equal(first.session.userId, 'py')
-  const iat = JSON.parse(Buffer.from(first.cookie!.value.split('.')[0], 'base64url').toString()).iat as number
-  t.ok(iat <= S0, `the login time written (${iat - S0} s from now) is not in the future`)
-  time.set(T0 + 1000)
-  t.equal((await visit(app, first.cookie!.value)).session.userId, 'py', 'and the re-signed cookie still signs in')
+  t.same((await visit(app, python)).session, NONE)
+  t.ok(logs.records.some((r) => r.reason === 'issued in the future'))
+  const fits = createSession('py', { secret: OTHER_SECRET, ttl: 600, now: () => T0 })
+  const first = await visit(app, fits)
+  t.equal(first.session.userId, 'py', 'a token made with externalTtl or less is read')
+  t.equal(payloadOf(first.cookie!.value).iat, S0, 'and re-signed with the login time it counts as, now')
+  time.set(T0 + 500_000)
+  t.equal((await visit(app, first.cookie!.value)).session.userId, 'py', 'the re-signed cookie still signs in')
+  const shorter = createSession('py', { secret: OTHER_SECRET, ttl: 60, now: () => T0 })
+  time.set(T0)
+  t.ok(payloadOf((await visit(app, shorter)).cookie!.value).iat! < S0, 'a shorter ttl counts as an earlier login: the safe side')
 })
 
 /** Every kind of token the plugin may be handed. */

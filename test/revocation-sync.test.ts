@@ -1,45 +1,26 @@
-// The sync loop against a store that fails the way a database does: each stale
-// period, failed write and recovery logged once and published; the onStale policy;
-// nothing on the request path waits for the store. The plugin's clock comes from
-// `now`; only the loop's own ticks (staleness / 2) run on real timers, so waits for a
-// tick are bounded.
+// The loop that keeps a process's revocations in step with a store that fails the way a
+// database does: down, hung, slow, answering in pages, reset to an older history, down
+// at start-up. Each stale period, slow read, reset and recovery is logged once and
+// published; the onStale policy; nothing on the request path waits for the store. The
+// plugin's clock comes from `now` (a slow read advances it); only the loop's own ticks
+// (staleness / 2) run on real timers, so waits for a tick are bounded.
 import t, { type Test } from 'tap'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import type { FastifyInstance } from 'fastify'
-import { diagnosticsChannelName, memoryStore } from '../lib/index.js'
-import type { FastifyDbbasicSessionsOptions, Revocation, RevocationStore } from '../types/index.js'
+import Fastify, { type FastifyInstance } from 'fastify'
+import sessions, { diagnosticsChannelName, memoryStore } from '../lib/index.js'
+import type { FastifyDbbasicSessionsOptions, Revocation, RevocationOptions, RevocationStore } from '../types/index.js'
 import { encodeToken, toKeys } from '../lib/token.js'
 import { LogCapture, NONE, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
+import { logStore } from './log-store.js'
 
 const S0 = T0 / 1000
-
-/** A store in memory that can be taken down: calls reject, or never answer. */
-function faultyStore (): RevocationStore & { down: 'no' | 'reject' | 'hang', reads: number, pruned: number[] } {
-  const inner = memoryStore()
-  const gate = async <T>(call: () => Promise<T>): Promise<T> => {
-    if (store.down === 'reject') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' })
-    if (store.down === 'hang') return await new Promise<T>(() => {})
-    return await call()
-  }
-  const store = {
-    down: 'no' as 'no' | 'reject' | 'hang',
-    reads: 0,
-    pruned: [] as number[],
-    add: async (r: Revocation) => { await gate(async () => { await inner.add(r) }) },
-    since: async (cursor: string | null, now: number) => {
-      store.reads++
-      return await gate(async () => await inner.since(cursor, now))
-    },
-    prune: async (now: number) => { store.pruned.push(now); await gate(async () => { await inner.prune!(now) }) }
-  }
-  return store
-}
+const keys = toKeys([SECRET])
 
 /** Waits, at most `ms` milliseconds, for `done` to hold. */
-async function until (done: () => boolean, ms = 3000): Promise<boolean> {
+async function until (done: () => boolean | Promise<boolean>, ms = 3000): Promise<boolean> {
   const end = Date.now() + ms
-  while (!done() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20))
-  return done()
+  while (!(await done()) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20))
+  return await done()
 }
 
 function events (t: Test): Array<Record<string, unknown>> {
@@ -53,33 +34,38 @@ function events (t: Test): Array<Record<string, unknown>> {
   return seen
 }
 
-async function build (t: Test, store: RevocationStore, options: FastifyDbbasicSessionsOptions, logs: LogCapture): Promise<FastifyInstance> {
-  const app = await buildApp({ ...options, revocation: { store, staleness: 1, timeout: 200, ...options.revocation } }, logs)
+async function build (t: Test, store: RevocationStore, options: FastifyDbbasicSessionsOptions, logs: LogCapture, revocation: Omit<RevocationOptions, 'store'> = {}): Promise<FastifyInstance> {
+  const app = await buildApp({ ...options, revocation: { store, staleness: 1, timeout: 200, ...revocation } }, logs)
   t.teardown(() => app.close())
   return app
 }
 
 const ours = (logs: LogCapture): Array<[number, string]> =>
   logs.records.filter((r) => String(r.msg).includes('revocation store')).map((r) => [r.level as number, r.msg as string])
+const login = async (app: FastifyInstance, user: string): Promise<string> => (await app.inject({ method: 'POST', url: `/login?user=${user}` })).json().token
+/** A token of the session `sid`, as another process made it. */
+const tokenOf = (user: string, sid: string): string => encodeToken(user, S0 + 600, keys[0], { iat: S0, sid })
+const sid = (i: number): string => `sid-${String(i).padStart(20, '0')}`
+const revoked = (i: number): Revocation => ({ kind: 'session', id: sid(i), until: S0 + 3600 })
 
 t.test('onStale "accept": a store down past the staleness is logged and published once; sessions verify on; recovery without a restart', async (t) => {
   const time = clock()
-  const store = faultyStore()
+  const store = logStore()
   const logs = new LogCapture()
   const seen = events(t)
   const app = await build(t, store, { now: time.now }, logs)
-  const token = (await app.inject({ method: 'POST', url: '/login?user=a' })).json().token as string
+  const token = await login(app, 'a')
   store.down = 'reject'
   time.advance(2)
-  t.ok(await until(() => seen.length === 1), 'stale, after a tick')
+  t.ok(await until(() => seen.length === 2), 'stale, after a tick')
   t.equal((await visit(app, token)).session.userId, 'a', 'signed-in users keep browsing: sessions verify by computation')
-  const reads = store.reads
-  t.ok(await until(() => store.reads > reads + 1), 'the loop keeps trying')
-  t.equal(seen.length, 1, 'one event for the whole stale period')
+  const reads = store.reads.length
+  t.ok(await until(() => store.reads.length > reads + 1), 'the loop keeps trying')
+  t.equal(seen.length, 2, 'one event for the whole stale period')
   store.down = 'no'
-  t.ok(await until(() => seen.length === 2), 'recovered at the next read')
-  t.same(seen, [{ event: 'revocation-stale', policy: 'accept' }, { event: 'revocation-recovered' }])
-  t.same(ours(logs), [
+  t.ok(await until(() => seen.length === 3), 'recovered at the next read')
+  t.same(seen, [{ event: 'revocation-loaded', revocations: 0 }, { event: 'revocation-stale', policy: 'accept' }, { event: 'revocation-recovered' }])
+  t.same(ours(logs).slice(-2), [
     [40, 'fastify-dbbasic-sessions: the revocation store has not been read for over 1 s; until it is, sessions are checked against the revocations already known (revocation.onStale "accept")'],
     [30, 'fastify-dbbasic-sessions: the revocation store answers again; revocations are up to date']
   ])
@@ -88,11 +74,11 @@ t.test('onStale "accept": a store down past the staleness is logged and publishe
 
 t.test('onStale "refuse": no session while the store is stale, sessions again when it answers', async (t) => {
   const time = clock()
-  const store = faultyStore()
+  const store = logStore()
   const logs = new LogCapture()
   // Reads time out after 1.5 s, so a tick (every 0.5 s) finds one still under way.
-  const app = await build(t, store, { now: time.now, revocation: { store, onStale: 'refuse', timeout: 1500 } }, logs)
-  const token = (await app.inject({ method: 'POST', url: '/login?user=b' })).json().token as string
+  const app = await build(t, store, { now: time.now }, logs, { onStale: 'refuse', timeout: 1500 })
+  const token = await login(app, 'b')
   store.down = 'hang'
   time.advance(1)
   t.equal((await visit(app, token)).session.userId, 'b', 'within the staleness: still a session')
@@ -104,69 +90,291 @@ t.test('onStale "refuse": no session while the store is stale, sessions again wh
   t.equal((await visit(app, token, '/private')).status, 401, 'a 401, never a 5xx')
   store.down = 'no'
   t.ok(await until(() => ours(logs).some(([, msg]) => msg.includes('answers again')), 5000), 'a read gets through (the hung ones time out)')
-  time.advance(0)
   t.equal((await visit(app, token)).session.userId, 'b', 'signed in again, no restart')
 })
 
-t.test('a store that does not answer at start leaves the process stale, not stopped', async (t) => {
-  const store = faultyStore()
+t.test('a store down at start-up: the app starts, refuses every session until the store is read in full, and recovers by itself', async (t) => {
+  const time = clock()
+  const store = logStore()
+  await store.add(revoked(1))
   store.down = 'reject'
   const logs = new LogCapture()
   const seen = events(t)
-  const app = await build(t, store, { revocation: { store, onStale: 'refuse' } }, logs)
-  t.same(seen, [{ event: 'revocation-stale', policy: 'refuse' }], 'reported at once: nothing is known yet')
-  t.same((await visit(app, (await app.inject({ method: 'POST', url: '/login?user=c' })).json().token)).session, NONE)
+  const app = await build(t, store, { now: time.now }, logs)
+  t.same(seen, [{ event: 'revocation-stale', policy: 'accept' }], 'reported at once: nothing is known yet')
+  t.ok(logs.records.some((r) => r.level === 40 && String(r.msg).includes('could not be read completely at start-up; every session is refused until it is')))
+  const token = await login(app, 'c')
+  t.same((await visit(app, token)).session, NONE, 'even under onStale "accept": never read is not stale')
+  t.ok(logs.records.some((r) => r.reason === 'revocations unavailable'))
+  t.same((await visit(app, tokenOf('c', sid(1)))).session, NONE, 'and a session revoked before the outage is not let in')
+  store.down = 'no'
+  t.ok(await until(() => seen.some((e) => e.event === 'revocation-loaded')), 'read in the background once it answers')
+  t.same(seen.at(-1), { event: 'revocation-recovered' })
+  t.equal((await visit(app, token)).session.userId, 'c', 'sessions are accepted, without a restart')
+  t.same((await visit(app, tokenOf('c', sid(1)))).session, NONE, 'the revoked one stays refused')
+})
+
+t.test('a store that does not answer at start-up never holds up ready past half the plugin timeout', async (t) => {
+  const store = logStore()
+  store.down = 'hang'
+  const app = Fastify({ pluginTimeout: 1000 })
+  const started = Date.now()
+  await app.register(sessions, { secret: SECRET, revocation: { store } })
+  await app.ready()
+  t.teardown(() => app.close())
+  const waited = Date.now() - started
+  t.ok(waited < 1000, `ready after ${waited} ms, with the default timeout of 5000 ms`)
+})
+
+t.test('pluginTimeout 0 (Fastify waits for ever): the first read is waited for up to timeout', async (t) => {
+  const store = logStore()
+  store.down = 'hang'
+  const app = Fastify({ pluginTimeout: 0 })
+  const started = Date.now()
+  await app.register(sessions, { secret: SECRET, revocation: { store, timeout: 300 } })
+  await app.ready()
+  t.teardown(() => app.close())
+  const waited = Date.now() - started
+  t.ok(waited >= 290 && waited < 2000, `ready after ${waited} ms`)
+})
+
+t.test('acceptBeforeLoad: sessions are checked against what was read so far, by name', async (t) => {
+  const store = logStore()
+  await store.add(revoked(2))
+  store.down = 'reject'
+  const logs = new LogCapture()
+  const app = await build(t, store, {}, logs, { acceptBeforeLoad: true })
+  t.ok(logs.records.some((r) => r.level === 40 && String(r.msg).includes('sessions are checked against the revocations read so far until it is (revocation.acceptBeforeLoad)')))
+  t.equal((await visit(app, await login(app, 'k'))).session.userId, 'k')
+  t.equal((await visit(app, tokenOf('k', sid(2)))).session.userId, 'k', 'what it has not read, it cannot refuse: the trade-off the option names')
+})
+
+t.test('push that cannot be set up at start is tried again in the background until it works', async (t) => {
+  const store = logStore()
+  const subscribeTo = store.subscribe!.bind(store)
+  let attempts = 0
+  store.subscribe = async (onChange) => {
+    if (++attempts < 2) throw new Error('LISTEN failed')
+    return await subscribeTo(onChange)
+  }
+  const logs = new LogCapture()
+  const app = await build(t, store, {}, logs, { staleness: 60 })
+  t.same(logs.records.filter((r) => r.level === 40).map((r) => r.msg), ['fastify-dbbasic-sessions: the revocation store\'s push is unavailable; reading it every 30 s and trying again'])
+  t.ok(await until(() => attempts === 2), 'tried again after a second')
+  const token = await login(app, 'p')
+  await store.add({ kind: 'session', id: payloadOf(token).sid!, until: S0 + 3600 })
+  t.ok(await until(async () => (await visit(app, token)).session.userId === null), 'a push reaches it now, long before the 30 s poll')
+})
+
+t.test('a read in pages: the first load takes them all before any session is accepted; a failed page is resumed from, not started over', async (t) => {
+  const store = logStore()
+  store.page = 3
+  for (let i = 0; i < 10; i++) await store.add(revoked(i))
+  store.failRead = 2
+  const logs = new LogCapture()
+  const app = await build(t, store, {}, logs, { staleness: 60 })
+  t.equal(store.reads[0], null, 'from the start')
+  t.ok(await until(() => logs.records.some((r) => String(r.msg).includes('the revocation store was read'))), 'loaded')
+  const cursors = store.reads
+  t.same(cursors.filter((c) => c === null).length, 1, 'never started over')
+  t.equal(cursors[3], cursors[2], 'the failed page was asked for again, from where it stopped')
+  t.equal(cursors.length, 5, 'four pages and the one that failed')
+  for (let i = 0; i < 10; i++) t.same((await visit(app, tokenOf('v', sid(i)))).session, NONE, sid(i))
+  t.equal((await visit(app, tokenOf('v', sid(10)))).session.userId, 'v', 'a session not among them is kept')
+  t.match(logs.records.find((r) => String(r.msg).includes('was read')), { revocations: 10 })
+})
+
+t.test('a reset store (an older history restored, or flushed) is read again in full: no later revocation is skipped, what was lost is told, the fleet agrees', async (t) => {
+  const time = clock()
+  const store = logStore()
+  for (let i = 0; i < 5; i++) await store.add(revoked(i))
+  const logs = new LogCapture()
+  const seen = events(t)
+  const app = await build(t, store, { now: time.now }, logs, { staleness: 60 })
+  store.restore(3)
+  // More revocations than were lost: a cursor check by number alone would pass over them.
+  for (let i = 10; i < 18; i++) await store.add(revoked(i))
+  store.push()
+  t.ok(await until(() => seen.some((e) => e.event === 'revocation-store-reset')), 'detected at the next read')
+  t.same(seen.find((e) => e.event === 'revocation-store-reset'), { event: 'revocation-store-reset', lostSessions: 2, lostUsers: 0 })
+  t.match(logs.records.find((r) => r.level === 50), { sessions: 2, users: 0, msg: /the revocation store was reset .* and lost revocations this process enforced/ })
+  const fresh = await build(t, store, { now: time.now }, new LogCapture(), { staleness: 60 })
+  for (const i of [0, 1, 2, 10, 13, 17]) {
+    t.same((await visit(app, tokenOf('r', sid(i)))).session, NONE, `${sid(i)}: refused by the running process`)
+    t.same((await visit(fresh, tokenOf('r', sid(i)))).session, NONE, `${sid(i)}: and by a process started after the reset`)
+  }
+  for (const i of [3, 4]) {
+    t.equal((await visit(app, tokenOf('r', sid(i)))).session.userId, 'r', `${sid(i)}: lost with the reset, by both alike`)
+    t.equal((await visit(fresh, tokenOf('r', sid(i)))).session.userId, 'r')
+  }
+  store.restore(0)
+  await store.add(revoked(20))
+  store.push()
+  t.ok(await until(() => seen.filter((e) => e.event === 'revocation-store-reset').length === 3), 'a flush too (told by both processes)')
+  t.same((await visit(app, tokenOf('r', sid(20)))).session, NONE)
+})
+
+t.test('while a reset store is read again, what was known stays in force; once the read is complete, the store decides', async (t) => {
+  const store = logStore()
+  store.page = 2
+  for (let i = 0; i < 6; i++) await store.add(revoked(i))
+  const seen = events(t)
+  const app = await build(t, store, {}, new LogCapture(), { staleness: 60 })
+  store.quiet = true
+  store.restore(0)
+  for (let i = 6; i < 10; i++) await store.add(revoked(i))
+  const reads = store.reads.length
+  store.failRead = reads + 1
+  store.push()
+  t.ok(await until(() => store.reads.length === reads + 2), 'the full read has failed part-way')
+  t.same((await visit(app, tokenOf('w', sid(0)))).session, NONE, 'a revocation the store lost is still enforced until the full read is complete')
+  t.same((await visit(app, tokenOf('w', sid(6)))).session, NONE, 'and what the part read holds already counts')
+  store.push()
+  t.ok(await until(() => seen.some((e) => e.event === 'revocation-store-reset')), 'resumed and complete')
+  t.equal(store.reads[reads + 2], store.reads[reads + 1], 'from the page that failed')
+  t.equal((await visit(app, tokenOf('w', sid(0)))).session.userId, 'w', 'then the store decides, as it does for a process started now')
+  for (let i = 6; i < 10; i++) t.same((await visit(app, tokenOf('w', sid(i)))).session, NONE)
+})
+
+t.test('a store whose history changed but lost nothing (its data put back whole): read again, said at info, nothing dropped', async (t) => {
+  const store = logStore()
+  for (let i = 0; i < 3; i++) await store.add(revoked(i))
+  const logs = new LogCapture()
+  const seen = events(t)
+  const app = await build(t, store, {}, logs, { staleness: 60 })
+  store.quiet = true
+  store.restore(0)
+  for (let i = 0; i < 3; i++) await store.add(revoked(i))
+  store.push()
+  t.ok(await until(() => seen.some((e) => e.event === 'revocation-store-reset')), 'read again')
+  t.same(seen.find((e) => e.event === 'revocation-store-reset'), { event: 'revocation-store-reset', lostSessions: 0, lostUsers: 0 })
+  t.ok(logs.records.some((r) => r.level === 30 && String(r.msg).includes('it was read again in full and holds every revocation this process knew')))
+  t.notOk(logs.records.some((r) => r.level === 50))
+  for (let i = 0; i < 3; i++) t.same((await visit(app, tokenOf('x', sid(i)))).session, NONE)
+})
+
+t.test('a read slower than the staleness is told once; staleness counts from the last completed read', async (t) => {
+  const time = clock()
+  const store = logStore(time)
+  const logs = new LogCapture()
+  const seen = events(t)
+  const app = await build(t, store, { now: time.now }, logs, { onStale: 'refuse' })
+  const token = await login(app, 's')
+  store.slowSeconds = 2
+  t.ok(await until(() => seen.some((e) => e.event === 'revocation-slow')), 'a slow read')
+  t.same(seen.find((e) => e.event === 'revocation-slow'), { event: 'revocation-slow', ms: 2000 })
+  t.match(logs.records.find((r) => r.level === 40), { ms: 2000, msg: 'fastify-dbbasic-sessions: a read of the revocation store took longer than revocation.staleness (1 s); revocations are enforced that much later, and sessions are refused whenever no read has completed within it' })
+  const reads = store.reads.length
+  t.ok(await until(() => store.reads.length > reads + 1), 'more slow reads')
+  t.equal(seen.filter((e) => e.event === 'revocation-slow').length, 1, 'told once')
+  t.equal((await visit(app, token)).session.userId, 's', 'a read that completed just now: within the staleness, though it began 2 s ago')
+  store.slowSeconds = 0
+  t.ok(await until(() => { const n = store.reads.length; return n > reads + 4 }), 'fast again')
+  store.slowSeconds = 2
+  t.ok(await until(() => seen.filter((e) => e.event === 'revocation-slow').length === 2), 'slow again after fast reads: told again')
 })
 
 t.test('revocations reach other processes by polling when the store has no push, and bad entries are skipped', async (t) => {
   const time = clock()
-  const store = faultyStore()
+  const store = logStore()
+  store.subscribe = undefined
   const logs = new LogCapture()
   const a = await build(t, store, { now: time.now }, logs)
   const b = await build(t, store, { now: time.now }, logs)
-  const token = (await a.inject({ method: 'POST', url: '/login?user=d' })).json().token as string
+  const token = await login(a, 'd')
   await store.add({ kind: 'session', id: 'x', until: 'soon' } as unknown as Revocation)
   await store.add({ kind: 'nothing', id: 'y', until: S0 + 60 } as unknown as Revocation)
+  await store.add({ kind: 'user', id: 'y', after: S0 * 1000, until: S0 + 60, except: 7 } as unknown as Revocation)
+  await store.add({ kind: 'user', id: 'y', after: S0 * 1000, until: S0 + 60, except: '' } as unknown as Revocation)
+  await store.add({ kind: 'user', id: 'y', after: 'then', until: S0 + 60 } as unknown as Revocation)
+  await store.add({ kind: 'session', id: '', until: S0 + 60 })
+  await store.add({ kind: 'session', id: 'z', until: NaN })
+  await store.add(null as unknown as Revocation)
   await a.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })
   let refused = false
   for (const end = Date.now() + 3000; !refused && Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 50))) {
     refused = (await visit(b, token)).session.userId === null
   }
   t.ok(refused, 'refused by the other process within a tick')
-  t.equal((await visit(b, (await b.inject({ method: 'POST', url: '/login?user=d' })).json().token)).session.userId, 'd', 'junk entries change nothing')
+  t.equal((await visit(b, await login(b, 'd'))).session.userId, 'd', 'junk entries change nothing')
+  t.equal((await visit(b, await login(b, 'y'))).session.userId, 'y', 'a user cut-off with a bad exception is skipped whole')
 })
 
 t.test('expired revocations are pruned from the store and the table about once a minute', async (t) => {
   const time = clock()
-  const store = faultyStore()
+  const store = logStore()
   const logs = new LogCapture()
   const app = await build(t, store, { ttl: 60, now: time.now }, logs)
-  const token = (await app.inject({ method: 'POST', url: '/login?user=e' })).json().token as string
+  const token = await login(app, 'e')
   await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })
+  await store.add(revoked(1))
   time.advance(62)
   t.ok(await until(() => store.pruned.length === 1), 'pruned')
   t.equal(store.pruned[0], S0 + 62)
-  t.same((await store.since(null, 0)).revocations, [], 'the expired revocation is gone from the store')
+  t.equal(store.size, 1, 'the expired revocation is gone from the store, but for the newest entry, which a cursor may name')
   store.down = 'reject'
   time.advance(61)
   t.ok(await until(() => logs.records.some((r) => r.msg === 'fastify-dbbasic-sessions: pruning the revocation store failed; it is tried again later')), 'a failed prune is only a debug line')
 })
 
-t.test('a store whose push cannot be set up is read by polling, and says so', async (t) => {
-  const inner = memoryStore()
-  const store: RevocationStore = {
-    add: inner.add,
-    since: inner.since,
-    subscribe: async () => { throw new Error('LISTEN failed') }
+t.test('without prune, a store is read on; with it failing or absent, nothing else changes', async (t) => {
+  const time = clock()
+  const store = logStore()
+  store.prune = undefined
+  const app = await build(t, store, { now: time.now }, new LogCapture())
+  const token = await login(app, 'n')
+  time.advance(61)
+  await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })
+  const reads = store.reads.length
+  t.ok(await until(() => store.reads.length > reads + 1), 'ticks go on')
+  t.same((await visit(app, token)).session, NONE)
+})
+
+t.test('closing the app while a read hangs, or while the push is being set up, ends both at once', async (t) => {
+  const store = logStore()
+  let subscribed = 0
+  let release: () => void = () => {}
+  store.subscribe = async () => {
+    await new Promise<void>((resolve) => { release = resolve })
+    return async () => { subscribed-- }
   }
-  const logs = new LogCapture()
-  const app = await build(t, store, {}, logs)
-  t.ok(app.hasDecorator('revokeSessions'))
-  t.same(logs.records.filter((r) => r.level === 40).map((r) => r.msg), ['fastify-dbbasic-sessions: the revocation store\'s push is unavailable; reading it every 0.5 s'])
+  const app = await buildApp({ revocation: { store, timeout: 5000 } })
+  subscribed++
+  store.down = 'hang'
+  store.push()
+  const reads = store.reads.length
+  const started = Date.now()
+  const closing = app.close()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  release()
+  await closing
+  t.ok(Date.now() - started < 1000, 'closed without waiting out the 5 s timeout')
+  t.equal(subscribed, 0, 'a push set up after close was stopped')
+  t.equal(store.reads.length, reads, 'no read after close')
+})
+
+t.test('a revocation made here while a reset store is read again is kept in the table that replaces the old one', async (t) => {
+  const store = logStore()
+  store.page = 2
+  for (let i = 0; i < 4; i++) await store.add(revoked(i))
+  const seen = events(t)
+  const app = await build(t, store, {}, new LogCapture(), { staleness: 60 })
+  const token = await login(app, 'h')
+  store.quiet = true
+  store.restore(0)
+  for (let i = 4; i < 8; i++) await store.add(revoked(i))
+  const reads = store.reads.length
+  store.failRead = reads + 1
+  store.push()
+  t.ok(await until(() => store.reads.length === reads + 2), 'part-way')
+  t.equal((await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })).statusCode, 200)
+  store.push()
+  t.ok(await until(() => seen.some((e) => e.event === 'revocation-store-reset')), 'complete')
+  t.same((await visit(app, token)).session, NONE, 'the sign-out made during the full read still holds')
 })
 
 t.test('closing the app stops the push and the loop', async (t) => {
-  const inner = memoryStore()
+  const inner = logStore()
   let stopped = 0
   const store: RevocationStore = {
     add: inner.add,
@@ -177,14 +385,14 @@ t.test('closing the app stops the push and the loop', async (t) => {
     }
   }
   const app = await buildApp({ revocation: { store } })
-  const token = (await app.inject({ method: 'POST', url: '/login?user=f' })).json().token as string
+  const token = await login(app, 'f')
   t.equal(payloadOf(token).user_id, 'f')
   await app.close()
   t.equal(stopped, 1)
 })
 
 t.test('a push during a read brings one more read right after it, never two at once', async (t) => {
-  const inner = memoryStore()
+  const inner = logStore()
   let notify: () => void = () => {}
   let release: () => void = () => {}
   let gated = false
@@ -221,35 +429,32 @@ t.test('a push during a read brings one more read right after it, never two at o
   t.equal(most, 1, 'one read at a time')
 })
 
-t.test('a failed write is published; a store error without a message is logged as what it is', async (t) => {
+t.test('a failed write is published; a store error without a message is logged as what it is; the store is given the deadline', async (t) => {
   const inner = memoryStore()
+  let deadline: number | undefined
   const store: RevocationStore = {
-    add: async () => await Promise.reject('disk full'), // eslint-disable-line prefer-promise-reject-errors -- a store of the app's own may reject with anything
+    add: async (_r, d) => { deadline = d; return await Promise.reject('disk full') }, // eslint-disable-line prefer-promise-reject-errors -- a store of the app's own may reject with anything
     since: inner.since
   }
   const logs = new LogCapture()
   const seen = events(t)
   const app = await build(t, store, {}, logs)
+  const before = Date.now()
   await t.rejects(app.revokeSessions('u'), { code: 'FST_DBBASIC_SESSIONS_REVOCATION_FAILED', statusCode: 503 })
-  t.same(seen, [{ event: 'revocation-write-failed', kind: 'user' }])
+  t.ok(deadline !== undefined && deadline >= before + 200 && deadline <= Date.now() + 200, 'when the plugin stops waiting (timeout 200 ms), by the real clock')
+  t.same(seen.filter((e) => e.event !== 'revocation-loaded'), [{ event: 'revocation-write-failed', kind: 'user' }])
   t.same(logs.records.find((r) => r.level === 50)?.storeError, { message: 'disk full' })
 })
 
 t.test('thousands of revocations read at once are all enforced', async (t) => {
-  const store = memoryStore()
+  const store = logStore()
   const ids: string[] = []
   for (let i = 0; i < 5000; i++) {
-    const id = `sid-${String(i).padStart(20, '0')}`
-    ids.push(id)
-    await store.add({ kind: 'session', id, until: S0 + 3600 })
+    ids.push(sid(i))
+    await store.add(revoked(i))
   }
-  const logs = new LogCapture()
-  const app = await build(t, store, {}, logs)
-  const token = (await app.inject({ method: 'POST', url: '/login?user=v' })).json().token as string
+  const app = await build(t, store, {}, new LogCapture())
+  const token = await login(app, 'v')
   t.equal((await visit(app, token)).session.userId, 'v', 'a session not among them is kept')
-  const keys = toKeys([SECRET])
-  for (const id of [ids[0], ids[4321], ids[4999]]) {
-    const revoked = encodeToken('v', S0 + 600, keys[0], { iat: S0, sid: id })
-    t.same((await visit(app, revoked)).session, NONE, id)
-  }
+  for (const id of [ids[0], ids[4321], ids[4999]]) t.same((await visit(app, tokenOf('v', id))).session, NONE, id)
 })

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createSession, memoryStore } from '../lib/index.js'
-import type { FastifyDbbasicSessionsOptions, RevocationStore } from '../types/index.js'
+import type { FastifyDbbasicSessionsOptions, Revocation, RevocationStore } from '../types/index.js'
 import { encodeToken, toKeys } from '../lib/token.js'
 import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
 
@@ -121,45 +121,72 @@ t.test('revokeSession ends one device by its session id, kept across renewals', 
   await t.rejects(a.revokeSession('not a session id'), { name: 'TypeError', message: /revokeSession takes a session id/ })
 })
 
-t.test('without the revocation option: signing out works as before and the revokers say what they need', async (t) => {
+t.test('by default a sign-out ends the session: a copy of the cookie taken before it is refused', async (t) => {
   const app = await buildApp()
   t.teardown(() => app.close())
   const token = await login(app, 'erin')
   t.equal(await logout(app, token), 200)
-  t.equal((await visit(app, token)).session.userId, 'erin', 'stateless: a copy stays valid until it expires')
-  await t.rejects(app.revokeSessions('erin'), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /revokeSessions needs the revocation option/ })
-  await t.rejects(app.revokeSession(payloadOf(token).sid as string), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /revokeSession needs the revocation option/ })
+  t.same((await visit(app, token)).session, NONE)
 })
+
+t.test('revocation: false turns it off by name: a copy stays valid until it expires, and the revokers say why they cannot', async (t) => {
+  const app = await buildApp({ revocation: false })
+  t.teardown(() => app.close())
+  const token = await login(app, 'erin')
+  t.equal(await logout(app, token), 200)
+  t.equal((await visit(app, token)).session.userId, 'erin', 'stateless: a copy stays valid until it expires')
+  await t.rejects(app.revokeSessions('erin'), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /revokeSessions needs revocation, which is off \(revocation: false\)/ })
+  await t.rejects(app.revokeSession(payloadOf(token).sid as string), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /revokeSession needs revocation, which is off/ })
+})
+
+/** A memory store that records what is written to it (not shared: the plugin reads it). */
+function recording (): RevocationStore & { written: Revocation[] } {
+  const inner = memoryStore()
+  const written: Revocation[] = []
+  return {
+    written,
+    add: async (r) => { written.push(r); await inner.add(r) },
+    since: async (cursor, now) => await inner.since(cursor, now)
+  }
+}
 
 t.test('a revocation is kept only until no token it covers can be valid', async (t) => {
   const time = clock()
-  const store = memoryStore()
+  const store = recording()
   const [a] = await pair(t, { ttl: 600, now: time.now }, store)
   const token = await login(a, 'fay')
   await logout(a, token)
   await a.revokeSessions('fay')
-  const kept = await store.since(null, S0)
-  t.same(kept.revocations.map((r) => r.kind), ['session', 'user'])
-  const [session, user] = kept.revocations
+  t.same(store.written.map((r) => r.kind), ['session', 'user'])
+  const [session, user] = store.written
   t.equal(session.until, S0 + 600 + 2, 'a session: its end, plus the staleness during which another process may still renew it')
-  t.equal(user.until, S0 + 34560000 + 2, 'a user: the longest a session can live without absoluteTtl')
-  t.same((await store.since(null, S0 + 601 + 2)).revocations.map((r) => r.kind), ['user'], 'past its end the session\'s is dropped')
+  t.equal(user.until, S0 + 1 + 34560000 + 2, 'a user: the longest a session can live without absoluteTtl, from the cut-off plus its one-second margin')
 
-  const capped = memoryStore()
+  const capped = recording()
   const [c] = await pair(t, { ttl: 600, absoluteTtl: 3600, rolling: true, clockTolerance: 5, now: time.now }, capped)
   await c.revokeSessions('fay')
-  t.equal((await capped.since(null, S0)).revocations[0].until, S0 + 3600 + 5 + 2, 'absoluteTtl (and the clock tolerance) bound a user\'s')
+  t.equal(capped.written[0].until, S0 + 6 + 3600 + 5 + 2, 'absoluteTtl (and the clock tolerance, in the margin and the grace) bound a user\'s')
   const rolling = await login(c, 'gia')
   time.advance(100)
   await logout(c, rolling)
-  t.equal((await capped.since(null, S0)).revocations[1].until, S0 + 100 + 600 + 5 + 2, 'a rolling session\'s: a renewal elsewhere may still move it one ttl past now')
+  t.equal(capped.written[1].until, S0 + 100 + 600 + 5 + 2, 'a rolling session\'s: a renewal elsewhere may still move it one ttl past now')
   time.advance(3300)
   const [d] = await pair(t, { ttl: 3600, absoluteTtl: 3600, rolling: true, now: time.now }, capped)
   const full = await login(d, 'ida')
   time.advance(2000)
   await logout(d, full)
-  const last = (await capped.since(null, S0)).revocations.at(-1)!
-  t.equal(last.until, S0 + 3400 + 3600 + 2, 'never past the login plus absoluteTtl, renewals or not')
+  t.equal(capped.written.at(-1)!.until, S0 + 3400 + 3600 + 2, 'never past the login plus absoluteTtl, renewals or not')
+})
+
+t.test('the memory store drops what expired: past its end a session\'s revocation is gone from the table', async (t) => {
+  const time = clock()
+  const store = memoryStore()
+  const [a] = await pair(t, { ttl: 600, now: time.now }, store)
+  await logout(a, await login(a, 'fay'))
+  await a.revokeSessions('fay')
+  t.same((await store.since(null, S0)).revocations.map((r) => r.kind), ['session', 'user'])
+  await store.prune!(S0 + 603)
+  t.same((await store.since(null, S0 + 603)).revocations.map((r) => r.kind), ['user'], 'past its end the session\'s is dropped')
 })
 
 t.test('a revocation that cannot be stored is never reported as done', async (t) => {
@@ -188,8 +215,8 @@ t.test('a revocation that cannot be stored is never reported as done', async (t)
   const everywhere = await app.inject({ method: 'POST', url: '/everywhere', headers: { cookie: `__Host-session=${token}` } })
   t.equal(everywhere.statusCode, 503)
   t.same(logs.records.filter((r) => r.level === 50 && String(r.msg).startsWith('fastify-dbbasic-sessions')).map((r) => [r.kind, r.msg]), [
-    ['session', 'fastify-dbbasic-sessions: a revocation could not be stored, so it was not made; the caller was told'],
-    ['user', 'fastify-dbbasic-sessions: a revocation could not be stored, so it was not made; the caller was told']
+    ['session', 'fastify-dbbasic-sessions: a revocation could not be stored (if the store took it, it did so within the timeout, never after); the caller was told'],
+    ['user', 'fastify-dbbasic-sessions: a revocation could not be stored (if the store took it, it did so within the timeout, never after); the caller was told']
   ])
   t.notOk(logs.text.includes(token) || logs.text.includes(token.split('.')[1]), 'no token in the log')
   fail = false
@@ -199,16 +226,68 @@ t.test('a revocation that cannot be stored is never reported as done', async (t)
 
 t.test('the revocation option is checked at register, naming the rule', async (t) => {
   const cases: Array<[unknown, RegExp]> = [
-    [{}, /revocation needs store: it must be \{ store, staleness, onStale, timeout \}/],
+    [1, /revocation must be true \(the default\), false \(off\) or \{ store, staleness, onStale, timeout, acceptBeforeLoad, maxRevokedSessions \}; got 1/],
     [{ store: {} }, /revocation\.store must be a revocation store: an object with add\(revocation\) and since\(cursor, nowSeconds\) methods/],
     [{ store: memoryStore(), staleness: 0 }, /revocation\.staleness must be an integer number of seconds from 1 to 60; got 0/],
     [{ store: memoryStore(), onStale: 'maybe' }, /revocation\.onStale must be "accept" or "refuse"; got "maybe"/],
     [{ store: memoryStore(), timeout: 10 }, /revocation\.timeout must be an integer number of milliseconds from 100 to 60000; got 10/],
     [{ store: memoryStore(), stalenes: 2 }, /unknown option "revocation\.stalenes" \(did you mean "revocation\.staleness"\?\)/],
-    ['memory', /revocation must be an object; got "memory"/]
+    ['memory', /revocation must be true \(the default\), false \(off\) or \{ store, .*\}; got "memory"/],
+    [{ acceptBeforeLoad: 'yes' }, /revocation\.acceptBeforeLoad must be true or false; got "yes"/],
+    [{ maxRevokedSessions: 0 }, /revocation\.maxRevokedSessions must be an integer from 1 to 100000000; got 0/]
   ]
   for (const [revocation, message] of cases) {
     await t.rejects(buildApp({ revocation: revocation as FastifyDbbasicSessionsOptions['revocation'] }), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message }, String(message))
   }
   await t.rejects(buildApp({ externalTtl: 0 }), { message: /externalTtl must be an integer number of seconds from 1 to 34560000/ })
+})
+
+t.test('memoryStore read as a store (wrapped by an app): the table as it is first, then what was added, in order', async (t) => {
+  const store = memoryStore()
+  await store.add({ kind: 'session', id: 'AZq9dbgAMs38td7cgfC_tcYl', until: S0 + 60 })
+  const first = await store.since(null, S0)
+  t.same(first.revocations.map((r) => r.kind), ['session'], 'sessions as fingerprints')
+  t.match(first.revocations[0].id, /^#[0-9a-f]{16}$/)
+  await store.add({ kind: 'user', id: 'u', after: T0, until: S0 + 60 })
+  await store.add({ kind: 'session', id: 'later-session-id-0001', until: S0 + 10 })
+  const next = await store.since(first.cursor, S0)
+  t.same(next.revocations, [{ kind: 'user', id: 'u', after: T0, until: S0 + 60 }, { kind: 'session', id: 'later-session-id-0001', until: S0 + 10 }], 'then the log, as added')
+  t.same((await store.since(next.cursor, S0)).revocations, [], 'nothing more')
+  await store.prune!(S0 + 20)
+  t.same((await store.since(first.cursor, S0 + 20)).revocations.map((r) => r.id), ['u'], 'the log is pruned too')
+  const strange = await store.since('99', S0)
+  t.equal(strange.reset, true, 'a cursor it did not give: the table again, as a reset')
+  t.same(strange.revocations.map((r) => r.kind), ['session', 'user'])
+  let pushed = 0
+  const stop = await store.subscribe!(() => { pushed++ })
+  await store.add({ kind: 'session', id: 'pushed-session-id-0001', until: S0 + 10 })
+  await settle()
+  await stop()
+  await store.add({ kind: 'session', id: 'pushed-session-id-0002', until: S0 + 10 })
+  await settle()
+  t.equal(pushed, 1, 'a subscriber hears each add until it stops')
+})
+
+t.test('revocation: true is the default said out loud; the in-process store is named once per process at start-up, never when chosen', async (t) => {
+  const logs = new LogCapture()
+  const app = await buildApp({ revocation: true }, logs)
+  t.teardown(() => app.close())
+  const token = await login(app, 'jo')
+  t.equal(await logout(app, token), 200)
+  t.same((await visit(app, token)).session, NONE)
+  const chosen = new LogCapture()
+  const other = await buildApp({ revocation: { store: memoryStore() } }, chosen)
+  t.teardown(() => other.close())
+  t.notOk(chosen.text.includes('kept in this process\'s memory'), 'not for a store given by name')
+})
+
+t.test('the memory store drops what expired as it grows, by the plugin\'s clock', async (t) => {
+  const time = clock()
+  const store = memoryStore()
+  const [a] = await pair(t, { ttl: 60, now: time.now }, store)
+  await logout(a, await login(a, 'kim'))
+  t.equal((await store.since(null, S0)).revocations.length, 1)
+  time.advance(120)
+  await logout(a, await login(a, 'kim'))
+  t.equal((await store.since(null, S0 + 120)).revocations.length, 1, 'the expired one was dropped when the next came, a minute on')
 })

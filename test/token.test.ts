@@ -2,7 +2,8 @@ import * as crypto from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import fc from 'fast-check'
-import { MAX_TOKEN_LENGTH, encodeToken, pyJsonString, revocationKey, toKeys, verifyToken, type Verified } from '../lib/token.js'
+import { MAX_TOKEN_LENGTH, encodeToken, pyJsonString, toKeys, verifyToken, type Verified } from '../lib/token.js'
+import { revocationKey } from '../lib/session-id.js'
 import { OTHER_SECRET, SECRET } from './helpers.js'
 
 const keys = toKeys([SECRET])
@@ -46,15 +47,30 @@ t.test('iat is written after expires only when given', async (t) => {
   const verified = verifyToken(token, keys, NOW)
   t.equal(revocationKey(verified as Verified), keyOf(token), 'a token without a sid is revoked by a hash of its signature')
   t.equal((verified as Verified).key, keyOf(token), 'computed once, then kept')
-  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 3600, iat: NOW, sid: null, key: null, signature: token.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 3600, iat: NOW, sid: null, gen: null, key: null, signature: token.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
   const bare = encodeToken('42', NOW + 3600, keys[0])
-  t.same(verifyToken(bare, keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, sid: null, key: null, signature: bare.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
+  t.same(verifyToken(bare, keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, sid: null, gen: null, key: null, signature: bare.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
+})
+
+t.test('gen, the user\'s sign-out everywhere a login came after, is written after sid and read back, by both readers', async (t) => {
+  const sid = 'AZq9dbgAMs38td7cgfC_tcYl'
+  const token = encodeToken('42', NOW + 300, keys[0], { iat: NOW, sid, gen: 1764115199123 })
+  const text = Buffer.from(token.split('.')[0], 'base64url').toString()
+  t.equal(text, `{"user_id": "42", "expires": 1764115500, "iat": 1764115200, "sid": "${sid}", "gen": 1764115199123}`)
+  t.match(verifyToken(token, keys, NOW), { sid, gen: 1764115199123 })
+  // The same fields in another order or spacing go through JSON.parse, with the same result.
+  const spaced = sign(b64url(Buffer.from(`{"gen":1764115199123,"user_id":"42","expires":${NOW + 300}}`)))
+  t.match(verifyToken(spaced, keys, NOW), { userId: '42', gen: 1764115199123 })
+  for (const odd of ['"1"', '1.5', '-1e400', 'null', '90071992547409930']) {
+    const strange = sign(b64url(Buffer.from(`{"user_id": "42", "expires": ${NOW + 300}, "gen": ${odd}}`)))
+    t.match(verifyToken(strange, keys, NOW), { userId: '42', gen: null }, `gen ${odd} counts as absent`)
+  }
 })
 
 t.test('a per-login ttl and a browser-session flag are written after iat, only when given, and read back', async (t) => {
   const token = encodeToken('42', NOW + 300, keys[0], { iat: NOW, ttl: 300, persistent: false })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764115500, "iat": 1764115200, "ttl": 300, "persistent": false}')
-  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, sid: null, key: null, signature: token.slice(-64), renewed: null, ttl: 300, persistent: false, keyIndex: 0 })
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, sid: null, gen: null, key: null, signature: token.slice(-64), renewed: null, ttl: 300, persistent: false, keyIndex: 0 })
   t.equal(encodeToken('42', NOW + 300, keys[0], { persistent: undefined }), encodeToken('42', NOW + 300, keys[0]), 'absent fields write nothing')
   // Signed but odd values (not made by this package) count as absent.
   for (const odd of ['"ttl": 0', '"ttl": 1.5', '"ttl": "300"', '"persistent": 0', '"persistent": null']) {
@@ -93,7 +109,7 @@ t.test('signed payloads that are not a session are refused, not thrown', async (
     'raw UTF-8 in a payload (another implementation, same secret) is read as UTF-8, as json.loads reads it')
   const odd = signed('{"user_id": "4", "expires": 1764118800.5, "iat": "x", "sid": 7, "renewed": 1.5}')
   t.same(verifyToken(odd, keys, NOW),
-    { userId: '4', expires: 1764118800.5, iat: null, sid: null, key: null, signature: odd.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 },
+    { userId: '4', expires: 1764118800.5, iat: null, sid: null, gen: null, key: null, signature: odd.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 },
     'a non-numeric iat, a sid that is not a string and a fractional renewal time count as none')
 })
 
@@ -142,7 +158,7 @@ function parsedAsBefore (payload: string, now: number, signature: string): unkno
     return 'malformed'
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'malformed'
-  const { user_id: userId, expires, iat, sid, renewed, ttl, persistent } = data as Record<string, unknown>
+  const { user_id: userId, expires, iat, sid, gen, renewed, ttl, persistent } = data as Record<string, unknown>
   if (typeof userId !== 'string' || userId.length === 0) return 'malformed'
   if (typeof expires !== 'number' || !Number.isFinite(expires)) return 'malformed'
   if (expires <= now) return 'expired'
@@ -152,6 +168,7 @@ function parsedAsBefore (payload: string, now: number, signature: string): unkno
     expires,
     iat: typeof iat === 'number' && Number.isSafeInteger(iat) ? iat : null,
     sid: id,
+    gen: typeof gen === 'number' && Number.isSafeInteger(gen) ? gen : null,
     key: id,
     signature: id === null ? signature : null,
     renewed: typeof renewed === 'number' && Number.isSafeInteger(renewed) ? renewed : null,
@@ -183,13 +200,14 @@ t.test('signed payloads near our own JSON shape read exactly as JSON.parse reads
     expires: number,
     iat: fc.option(fc.tuple(fc.constantFrom(', "iat": ', ',"iat":', ', "iat": ', ', "iat": "'), number).map(([a, b]) => a + b)),
     sid: fc.option(fc.tuple(fc.constantFrom(', "sid": "', ',"sid":"', ', "sid": "', ', "sid": '), fc.constantFrom('AAAAAAAAAAAAAAAAAAAAAAAA', 'abc', 'a-b_c'.repeat(5), 'é'.repeat(20), '', '"'), fc.constantFrom('"', '"', '')).map(([a, b, c]) => a + b + c)),
+    gen: fc.option(fc.tuple(fc.constantFrom(', "gen": ', ',"gen":', ', "gen": "'), number).map(([a, b]) => a + b)),
     renewed: fc.option(fc.tuple(fc.constantFrom(', "renewed": ', ',"renewed":', ', "renewed": "'), number).map(([a, b]) => a + b)),
     ttl: fc.option(fc.tuple(fc.constantFrom(', "ttl": ', ',"ttl":', ', "ttl": ', ', "ttl": "'), number).map(([a, b]) => a + b)),
     persistent: fc.option(fc.constantFrom(', "persistent": false', ', "persistent": false', ', "persistent": true', ',"persistent":false', ', "persistent": 0', ', "persistent": fals')),
     end: fc.constantFrom('}', '}', '} ', '}}', ', "x": 1}', ', "expires": 1}', ', "user_id": "b"}', '', '\n}')
   })
-  fc.assert(fc.property(shape, fc.boolean(), ({ start, id, middle, expires, iat, sid, renewed, ttl, persistent, end }, stripPadding) => {
-    const json = start + id + middle + expires + (iat ?? '') + (sid ?? '') + (renewed ?? '') + (ttl ?? '') + (persistent ?? '') + end
+  fc.assert(fc.property(shape, fc.boolean(), ({ start, id, middle, expires, iat, sid, gen, renewed, ttl, persistent, end }, stripPadding) => {
+    const json = start + id + middle + expires + (iat ?? '') + (sid ?? '') + (gen ?? '') + (renewed ?? '') + (ttl ?? '') + (persistent ?? '') + end
     let payload = b64url(Buffer.from(json, 'utf8'))
     if (stripPadding) payload = payload.replace(/=+$/, '')
     const token = sign(payload)

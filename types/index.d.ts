@@ -167,9 +167,11 @@ export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
    */
   absoluteTtl?: number | undefined
   /**
-   * Seconds a token is still accepted after it expires, for clocks that disagree
-   * between servers: an integer from 0 to 300. A login time further than this in the
-   * future is refused.
+   * The most your servers' clocks (and a Python service's) may disagree by, in seconds:
+   * an integer from 0 to 300. A token is still accepted this long after it expires; a
+   * login time further than this in the future is refused; and a token that cannot show
+   * it came after a sign-out everywhere counts as after it only when its login is later
+   * by more than this plus one second (docs/revocation.md#clocks).
    * @default 0
    */
   clockTolerance?: number | undefined
@@ -201,10 +203,11 @@ export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
    */
   now?: (() => number) | undefined
   /**
-   * The ttl (seconds) that tokens without a login time were made with: those of
+   * The longest ttl (seconds) that tokens without a login time are made with: those of
    * dbbasic-sessions in Python and of the standalone `createSession`. Such a token counts
    * as issued this long before it expires, so its lifetime rules depend on the token
-   * alone. Set it to the ttl your Python side uses.
+   * alone; one expiring later than this from now is refused (`issued in the future`).
+   * Set it to the ttl your Python side uses.
    * @default 2592000 (30 days, the reference's default)
    */
   externalTtl?: number | undefined
@@ -212,23 +215,28 @@ export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
    * Server-side revocation: `destroySession` ends the presented session everywhere,
    * `fastify.revokeSessions(userId)` signs a user out everywhere and
    * `fastify.revokeSession(sessionId)` ends one device's session. Only the revocations
-   * are stored, never the sessions; the request path does no I/O.
-   * @default undefined (off)
+   * are stored, never the sessions; the request path does no I/O. On by default with a
+   * store in this process's memory (a restart forgets it; said once at start-up);
+   * `{ store }` shares them across processes, `false` turns revocation off.
+   * @default true (this instance's own memoryStore())
    */
-  revocation?: RevocationOptions | undefined
+  revocation?: RevocationOptions | boolean | undefined
 }
 
 /**
  * One revocation as a store keeps it. `until` (Unix seconds) is when no token it covers
  * can still be valid: after it the revocation is dropped everywhere.
- * - `session`: the session with this id (`request.session.sessionId`) is refused, every
- *   copy and every renewal of it.
- * - `user`: every session of this user whose login time is before `after` (Unix
- *   milliseconds) is refused, whatever made it.
+ * - `session`: the session with this id (`request.session.sessionId`, or `#` and 16 hex
+ *   digits: a fingerprint, as `memoryStore().since` gives them) is refused, every copy and
+ *   every renewal of it.
+ * - `user`: a sign-out everywhere. `after` is its generation (milliseconds since the
+ *   epoch by the revoking process's clock, above the user's previous one): every session
+ *   of the user that cannot show it came after it is refused, but the one `except` names
+ *   (a session id: "sign out the other sessions").
  */
 export type Revocation =
   | { kind: 'session', id: string, until: number }
-  | { kind: 'user', id: string, after: number, until: number }
+  | { kind: 'user', id: string, after: number, until: number, except?: string | undefined }
 
 /** What a store's `since` returns. */
 export interface RevocationBatch {
@@ -236,6 +244,14 @@ export interface RevocationBatch {
   revocations: Revocation[]
   /** Opaque position to pass to the next `since` call. */
   cursor: string
+  /** More revocations wait after this batch: the plugin calls `since` again at once with its cursor. */
+  more?: boolean | undefined
+  /**
+   * The store's history no longer holds the cursor given (the store was flushed, restored
+   * or replaced): this batch starts a full read, and the plugin replaces what it holds
+   * with what that read gives once it is complete.
+   */
+  reset?: boolean | undefined
 }
 
 /**
@@ -244,14 +260,21 @@ export interface RevocationBatch {
  * in the background, at least every `staleness / 2` seconds.
  */
 export interface RevocationStore {
-  /** Stores one revocation durably. Resolves once stored; rejects when it could not be. */
-  add (revocation: Revocation): Promise<void>
   /**
-   * The revocations added after `cursor`, or with `cursor` null every revocation whose
-   * `until` is after `nowSeconds`, with the cursor for the next call. Rejects when the
-   * store cannot be read.
+   * Stores one revocation durably. Resolves once stored; rejects when it could not be.
+   * `deadline` (milliseconds since the epoch, real time) is when the plugin stops
+   * waiting and reports failure: a store must not apply the revocation after it (by its
+   * own clock), so a reported failure never turns into a late sign-out.
    */
-  since (cursor: string | null, nowSeconds: number): Promise<RevocationBatch>
+  add (revocation: Revocation, deadline?: number): Promise<void>
+  /**
+   * The revocations added after `cursor`, or with `cursor` null from the start (at least
+   * every revocation whose `until` is after `nowSeconds`), with the cursor for the next
+   * call; a store may answer in pages (`more`), and says `reset` when the cursor no
+   * longer belongs to its history. Rejects when the store cannot be read. `signal` is
+   * aborted when the plugin stops waiting (the store's timeout).
+   */
+  since (cursor: string | null, nowSeconds: number, signal?: AbortSignal): Promise<RevocationBatch>
   /** Deletes revocations whose `until` is before `nowSeconds`. Optional. */
   prune? (nowSeconds: number): Promise<void>
   /**
@@ -262,10 +285,13 @@ export interface RevocationStore {
   subscribe? (onChange: () => void): Promise<() => Promise<void>>
 }
 
-/** Options of the built-in revocation (off unless given). */
+/** Options of the built-in revocation. */
 export interface RevocationOptions {
-  /** Where revocations are shared: `memoryStore()`, `postgresStore(pool)`, `redisStore(client)` or your own. */
-  store: RevocationStore
+  /**
+   * Where revocations are shared: `memoryStore()`, `postgresStore(pool)`, `redisStore(client)` or your own.
+   * @default this instance's own memoryStore() (one process; forgotten at a restart)
+   */
+  store?: RevocationStore | undefined
   /**
    * The longest, in seconds, a revocation made on one process takes to be enforced by
    * every other process: an integer from 1 to 60. The process that revokes enforces it at once.
@@ -281,10 +307,26 @@ export interface RevocationOptions {
    */
   onStale?: 'accept' | 'refuse' | undefined
   /**
-   * Milliseconds a store call may take before it counts as failed.
+   * Milliseconds a store call (a write, or one page of a read) may take before it counts
+   * as failed. A write that fails is never applied later (see `RevocationStore.add`).
    * @default 5000
    */
   timeout?: number | undefined
+  /**
+   * Accept sessions before the store's live revocations have been read completely (at
+   * start-up, or while the store cannot be reached then), checking them against what was
+   * read so far. Off: until the first complete read, every session is refused.
+   * @default false
+   */
+  acceptBeforeLoad?: boolean | undefined
+  /**
+   * The most revoked sessions this process holds (about 16 bytes each). Past it, a
+   * sign-out ends every session of its user (a sign-out everywhere, one entry per user)
+   * instead of adding one more, so an attacker signing in and out in a loop cannot grow
+   * the memory; a warning says so once.
+   * @default 1000000
+   */
+  maxRevokedSessions?: number | undefined
 }
 
 /**
@@ -292,16 +334,30 @@ export interface RevocationOptions {
  * @fastify/postgres. Described here so that the package needs no `pg` of its own.
  */
 export interface PostgresPool {
-  /** Runs one statement on a pooled connection, values as parameters ($1, $2...). */
+  /** Runs one statement on a pooled connection, values as parameters ($1, $2...); used until the store's own connection is up. */
   query (text: string, values?: unknown[]): Promise<{ rows: unknown[] }>
-  /** Checks out a connection of its own: the store's LISTEN holds one while subscribed. */
+  /** Checks out a connection, for the store's own when the pool has no `Client` and `options` (those of `pg`'s Pool do). */
   connect (): Promise<PostgresPoolClient>
+  /** `pg`'s Pool keeps its client class here: the store opens its own connection with it, outside the pool's `max`. */
+  readonly Client?: (new (options: never) => PostgresClient) | undefined
+  /** `pg`'s Pool keeps its settings here: the store's own connection uses the same. */
+  readonly options?: unknown
+}
+
+/** What `postgresStore` uses of a `pg` Client it opens itself. */
+export interface PostgresClient {
+  connect (): Promise<unknown>
+  query (text: string, values?: unknown[]): Promise<{ rows: unknown[] }>
+  end (): Promise<void>
+  on (event: 'notification', listener: (message: { channel: string }) => void): unknown
+  on (event: 'error', listener: (error: Error) => void): unknown
+  on (event: 'end', listener: () => void): unknown
 }
 
 /** What `postgresStore` uses of a connection checked out of a `pg` Pool. */
 export interface PostgresPoolClient {
   /** Runs one statement on this connection. */
-  query (text: string): Promise<unknown>
+  query (text: string, values?: unknown[]): Promise<{ rows: unknown[] }>
   /** Gives the connection back; with an error or `true` the pool closes it instead of keeping it. */
   release (destroy?: Error | boolean): void
   /** A NOTIFY on a channel this connection LISTENs to. */
@@ -333,12 +389,16 @@ export interface RedisClient {
   readonly status: string
   /** Runs a Lua script atomically: the store's writes and reads are each one script. */
   eval (script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>
-  /** A second connection with the same options, for SUBSCRIBE. */
-  duplicate (): RedisSubscriber
+  /** Another connection with the same options (and these overrides): the store's own, for SUBSCRIBE and for its commands. */
+  duplicate (override?: Record<string, unknown>): RedisConnection
 }
 
-/** What `redisStore` uses of the connection that `RedisClient.duplicate()` makes. */
-export interface RedisSubscriber {
+/** What `redisStore` uses of a connection that `RedisClient.duplicate()` makes. */
+export interface RedisConnection {
+  /** The connection's state: commands go through it while it is `'ready'`. */
+  readonly status: string
+  /** Runs a Lua script atomically. */
+  eval (script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>
   /** Subscribes to a channel; the client subscribes again by itself after reconnecting. */
   subscribe (channel: string): Promise<unknown>
   /** A message published on a subscribed channel. */
@@ -347,8 +407,8 @@ export interface RedisSubscriber {
   on (event: 'error', listener: (error: Error) => void): unknown
   /** The connection is (again) ready. */
   on (event: 'ready', listener: () => void): unknown
-  /** Closes the connection at once, without waiting for queued commands. */
-  disconnect (): void
+  /** Closes the connection at once, without waiting for queued commands; with `true`, then connects again. */
+  disconnect (reconnect?: boolean): void
 }
 
 /** Options of `redisStore`. */
@@ -449,7 +509,7 @@ export type UserId = string | number | bigint
 /** Why a request has no session, as logged at debug and published on the diagnostics channel. */
 export type NoSessionReason =
   | 'no cookie' | 'malformed' | 'bad signature' | 'expired' | 'absolute lifetime over'
-  | 'issued in the future' | 'revoked' | 'conflicting cookies'
+  | 'issued in the future' | 'expiry too far' | 'revoked' | 'conflicting cookies'
   | 'revocations unavailable'
 
 /** The name of the `node:diagnostics_channel` channel the plugin publishes on. */
@@ -498,6 +558,25 @@ export type SessionEvent =
     policy: 'accept' | 'refuse'
   }
   | { event: 'revocation-recovered' }
+  | {
+    /** The store's live revocations were read completely for the first time: sessions are checked against them. */
+    event: 'revocation-loaded'
+    revocations: number
+  }
+  | {
+    /** A read of the store took longer than `staleness` (said once until a read is fast again). */
+    event: 'revocation-slow'
+    ms: number
+  }
+  | {
+    /**
+     * The store's history changed (flushed, restored, replaced): it was read again in full,
+     * and what this process enforced that the store no longer holds was dropped.
+     */
+    event: 'revocation-store-reset'
+    lostSessions: number
+    lostUsers: number
+  }
   | {
     /** A revocation could not be stored: the call that asked for it failed. */
     event: 'revocation-write-failed'

@@ -1,9 +1,14 @@
 // The revocation store in Redis, on the app's own ioredis client. No import of ioredis:
 // the client is described structurally in types/index.d.ts.
 // Every write and every read is one Lua script, so it is atomic: the sequence number a
-// revocation gets and its place in the log are set together, and a read returns the
-// sequence it saw with exactly the entries up to it. (A MULTI could not use INCR's
-// result; two writers could then log out of sequence order and a read miss one.)
+// revocation gets and its place in the log are set together. Each entry also carries a
+// random mark, and a reader's cursor is the number and mark of the last entry it read:
+// after a FLUSHALL, a restart without persistence or a failover to a replica that had
+// not caught up, that entry is gone or marked otherwise, however many came since, and
+// the reader is told to read everything again.
+// While subscribed, reads and writes go through a connection of the store's own, so
+// the app's slow or blocking commands on its client do not delay them.
+import { randomBytes } from 'node:crypto'
 import type * as Contract from '../../types/index.js'
 import { InvalidOptionError } from '../errors.js'
 import { shown } from '../options.js'
@@ -11,37 +16,54 @@ import { shown } from '../options.js'
 const PREFIX = /^[\x21-\x7e]{1,100}$/
 /** ioredis's states once a connection is lost, until the next attempt. */
 const DOWN = new Set(['reconnecting', 'close', 'end'])
+/** Entries a read returns at most; a reader asks again for the rest. */
+export const PAGE = 10_000
 
-const ADD = `local seq = redis.call('INCR', KEYS[1])
-local member = seq .. ' ' .. ARGV[1]
+// The deadline is checked by Redis's clock: a write that arrives late (a network that
+// was down, then healed, or a client that resent it) is refused, not applied.
+const ADD = `local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then
+  return redis.error_reply('DEADLINE the revocation reached Redis after its deadline and was not stored')
+end
+local seq = redis.call('INCR', KEYS[1])
+local member = seq .. ' ' .. ARGV[4] .. ' ' .. ARGV[1]
 redis.call('ZADD', KEYS[2], seq, member)
 redis.call('ZADD', KEYS[3], ARGV[2], member)
 redis.call('PUBLISH', ARGV[3], seq)
 return seq`
 
-// A cursor above the sequence means the data went away (FLUSHALL, a server without
-// persistence restarted): everything is read again rather than nothing ever after.
-const SINCE = `local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
-local cursor = tonumber(ARGV[1])
-if cursor == nil or cursor > seq then
-  return {tostring(seq), redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[2], '+inf')}
+const SINCE = `local from = tonumber(ARGV[1])
+local reset = 0
+if from > 0 then
+  local at = redis.call('ZRANGEBYSCORE', KEYS[1], from, from)
+  if #at == 0 or string.match(at[1], '^%d+ (%x+) ') ~= ARGV[2] then
+    from = 0
+    reset = 1
+  end
 end
-return {tostring(seq), redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf')}`
+return {reset, redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. from, '+inf', 'LIMIT', 0, tonumber(ARGV[3]))}`
 
-// In batches: ZREM takes as many arguments as Lua's unpack can give.
-const PRUNE = `local removed = 0
+// In batches: ZREM takes as many arguments as Lua's unpack can give. The newest entry
+// stays: it may be a reader's cursor, and without it the cursor would look like a reset.
+const PRUNE = `local newest = redis.call('GET', KEYS[3])
+local removed = 0
 local batch
+local gone
 repeat
   batch = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 1000)
-  if #batch > 0 then
-    redis.call('ZREM', KEYS[1], unpack(batch))
-    redis.call('ZREM', KEYS[2], unpack(batch))
+  gone = {}
+  for _, member in ipairs(batch) do
+    if string.match(member, '^(%d+) ') ~= newest then gone[#gone + 1] = member end
   end
-  removed = removed + #batch
-until #batch < 1000
+  if #gone > 0 then
+    redis.call('ZREM', KEYS[1], unpack(gone))
+    redis.call('ZREM', KEYS[2], unpack(gone))
+  end
+  removed = removed + #gone
+until #batch < 1000 or #gone == 0
 return removed`
 
-type Stored = [kind: 'session' | 'user', id: string, until: number, after?: number]
+type Stored = [kind: 'session' | 'user', id: string, until: number, after?: number, except?: string]
 
 function checkOptions (client: unknown, options: Contract.RedisStoreOptions): string {
   const candidate = client as Partial<Contract.RedisClient> | null
@@ -55,45 +77,87 @@ function checkOptions (client: unknown, options: Contract.RedisStoreOptions): st
   return prefix
 }
 
-/** A log entry, "<seq> <json>"; null for one this store did not write. */
-function parse (member: string): Contract.Revocation | null {
+interface Entry { seq: string, mark: string, revocation: Contract.Revocation | null }
+
+/** A log entry, "<seq> <mark> <json>"; its revocation null for one this store did not write. */
+function parse (member: string): Entry {
+  const space = member.indexOf(' ')
+  const next = member.indexOf(' ', space + 1)
+  const entry: Entry = { seq: member.slice(0, space), mark: member.slice(space + 1, next), revocation: null }
   try {
-    const [kind, id, until, after] = JSON.parse(member.slice(member.indexOf(' ') + 1)) as Stored
-    if (kind === 'user' && typeof id === 'string' && Number.isFinite(until) && Number.isFinite(after)) return { kind, id, after: after as number, until }
-    if (kind === 'session' && typeof id === 'string' && Number.isFinite(until)) return { kind, id, until }
+    const [kind, id, until, after, except] = JSON.parse(member.slice(next + 1)) as Stored
+    if (kind === 'user' && typeof id === 'string' && Number.isFinite(until) && Number.isFinite(after)) {
+      entry.revocation = { kind, id, after: after as number, until, ...(typeof except === 'string' ? { except } : {}) }
+    } else if (kind === 'session' && typeof id === 'string' && Number.isFinite(until)) {
+      entry.revocation = { kind, id, until }
+    }
   } catch {}
-  return null
+  return entry
 }
 
 export function redisStore (client: Contract.RedisClient, options: Contract.RedisStoreOptions = {}): Contract.RevocationStore {
   const prefix = checkOptions(client, options)
   const [seq, log, expiry, channel] = ['seq', 'log', 'expiry', 'changes'].map((name) => prefix + name) as [string, string, string, string]
+  /** Connections of the store's own for commands, one per subscription. */
+  const readers = new Set<Contract.RedisConnection>()
   // ioredis queues a command while disconnected and sends it on reconnection: refused
-  // here once the connection is known lost, so a write the plugin reported as failed
+  // here once the connection is known lost, so a call the plugin reported as failed
   // does not wait in that queue. (A first connection, or an attempt under way, is let through.)
-  const connected = (): void => {
+  const connection = (): Pick<Contract.RedisConnection, 'eval' | 'disconnect'> | Contract.RedisClient => {
+    for (const reader of readers) if (reader.status === 'ready') return reader
     if (DOWN.has(client.status)) throw new Error(`redisStore: Redis is not connected (ioredis status ${client.status})`)
+    return client
+  }
+  /** The call on `via`; when `signal` aborts, a connection of the store's own is dropped and made again. */
+  const call = async (via: ReturnType<typeof connection>, signal: AbortSignal | undefined, ...args: Array<string | number>): Promise<unknown> => {
+    const own = via !== client
+    const abandon = (): void => { if (own) (via as Contract.RedisConnection).disconnect(true) }
+    signal?.addEventListener('abort', abandon, { once: true })
+    try {
+      return await via.eval(args[0] as string, ...(args.slice(1) as [number, ...Array<string | number>]))
+    } finally {
+      signal?.removeEventListener('abort', abandon)
+    }
   }
   return {
-    async add (revocation) {
-      connected()
-      const stored: Stored = revocation.kind === 'user'
-        ? ['user', revocation.id, revocation.until, revocation.after]
-        : ['session', revocation.id, revocation.until]
-      await client.eval(ADD, 3, seq, log, expiry, JSON.stringify(stored), revocation.until, channel)
+    async add (revocation, deadline) {
+      const stored: Stored = revocation.kind === 'session'
+        ? ['session', revocation.id, revocation.until]
+        : revocation.except === undefined
+          ? ['user', revocation.id, revocation.until, revocation.after]
+          : ['user', revocation.id, revocation.until, revocation.after, revocation.except]
+      const mark = randomBytes(6).toString('hex')
+      const controller = new AbortController()
+      const timer = deadline === undefined ? undefined : setTimeout(() => { controller.abort() }, Math.max(0, deadline - Date.now()))
+      try {
+        await call(connection(), controller.signal, ADD, 3, seq, log, expiry, JSON.stringify(stored), revocation.until, channel, mark, deadline ?? Number.MAX_SAFE_INTEGER)
+      } finally {
+        clearTimeout(timer)
+      }
     },
-    async since (cursor, nowSeconds) {
-      connected()
-      const [at, members] = await client.eval(SINCE, 3, seq, log, expiry, cursor ?? '', nowSeconds) as [string, string[]]
-      const revocations = members.map(parse).filter((r): r is Contract.Revocation => r !== null && r.until > nowSeconds)
-      return { revocations, cursor: at }
+    async since (cursor, nowSeconds, signal) {
+      const [from, mark] = /^\d{1,16}:[0-9a-f]{0,12}$/.test(cursor ?? '') ? (cursor as string).split(':') : ['0', '']
+      const [reset, members] = await call(connection(), signal, SINCE, 1, log, from, mark, PAGE) as [number, string[]]
+      const entries = members.map(parse)
+      const last = entries.at(-1)
+      const revocations = entries.flatMap((e) => e.revocation !== null && e.revocation.until > nowSeconds ? [e.revocation] : [])
+      return {
+        revocations,
+        cursor: last === undefined ? (reset === 1 ? '0:' : `${from}:${mark}`) : `${last.seq}:${last.mark}`,
+        more: members.length === PAGE,
+        ...(reset === 1 ? { reset: true } : {})
+      }
     },
     async prune (nowSeconds) {
-      connected()
-      await client.eval(PRUNE, 2, log, expiry, nowSeconds)
+      await call(connection(), undefined, PRUNE, 3, log, expiry, seq, nowSeconds)
     },
     async subscribe (onChange) {
       const subscriber = client.duplicate()
+      // Commands that were sent on a connection that then closed are not sent again:
+      // the plugin has reported them as failed.
+      const reader = client.duplicate({ autoResendUnfulfilledCommands: false })
+      reader.on('error', () => {})
+      readers.add(reader)
       let stopped = false
       let connectedOnce = false
       // ioredis reconnects by itself and subscribes again; the polls report the outage.
@@ -108,7 +172,9 @@ export function redisStore (client: Contract.RedisClient, options: Contract.Redi
       })
       return async () => {
         stopped = true
+        readers.delete(reader)
         subscriber.disconnect()
+        reader.disconnect()
       }
     }
   }
