@@ -12,7 +12,7 @@ import { keyOf, plan, runHttp, STYLES, WORKLOADS } from './http.mjs'
 import { interleavedRatio, median, spread } from './stats.mjs'
 
 const secret = randomBytes(32).toString('hex')
-const cookie = `_ga=GA1.2.1234567890.1700000000; theme=dark; __Host-session=${createSession('42', { secret })}`
+const cookie = `_ga=GA1.2.1234567890.1700000000; theme=dark; __Host-Http-session=${createSession('42', { secret })}`
 
 async function hooksOf (options) {
   const app = Fastify({ logger: false })

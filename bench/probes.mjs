@@ -21,7 +21,7 @@ const seen = []
 app.addHook('onRequest', (request, reply, done) => { seen.push([request, reply]); done() })
 app.get('/', async (request, reply) => { seen.push([request, reply]); return {} })
 app.addHook('onSend', (request, reply, payload, done) => { seen.push([request, reply]); done(null, payload) })
-const cookie = `__Host-session=${createSession('42', { secret })}`
+const cookie = `__Host-Http-session=${createSession('42', { secret })}`
 for (const headers of [{ cookie }, {}, { cookie }]) await app.inject({ url: '/', headers })
 const same = (i, j) => sameMap(seen[i][0], seen[j][0]) && sameMap(seen[i][1], seen[j][1])
 console.log(`1. request and reply keep their maps: through the hooks ${same(0, 1) && same(1, 2)}, with and without a cookie ${same(2, 5)}, request to request ${same(2, 8)}`)

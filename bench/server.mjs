@@ -33,16 +33,16 @@ function countingStore (revoked) {
   }
 }
 
-// Our cookie's name follows the plugin's default: __Host-session (secure, path /).
+// Our cookie's name follows the plugin's default: __Host-Http-session (secure, path /).
 const ours = async () => {
   const { createSession } = await import('../dist/index.js')
-  return (id) => `__Host-session=${createSession(id, { secret })}`
+  return (id) => `__Host-Http-session=${createSession(id, { secret })}`
 }
 // What a bare server gets: a cookie of the same length and form as ours (the
 // reference's JSON, padded base64url, a dot, 64 hex digits) that nothing there verifies.
 const lookalike = (id) => {
   const json = `{"user_id": ${JSON.stringify(id)}, "expires": ${Math.floor(Date.now() / 1000) + 86400}}`
-  return `__Host-session=${Buffer.from(json).toString('base64').replaceAll('+', '-').replaceAll('/', '_')}.${randomBytes(32).toString('hex')}`
+  return `__Host-Http-session=${Buffer.from(json).toString('base64').replaceAll('+', '-').replaceAll('/', '_')}.${randomBytes(32).toString('hex')}`
 }
 
 switch (which) {
@@ -65,7 +65,7 @@ switch (which) {
     break
   case 'bare + @fastify/cookie':
     await app.register(await load('@fastify/cookie'))
-    app.get('/', async (request) => ({ userId: request.cookies['__Host-session'] === undefined ? null : '?' }))
+    app.get('/', async (request) => ({ userId: request.cookies['__Host-Http-session'] === undefined ? null : '?' }))
     cookieFor = lookalike
     break
   case 'this package':

@@ -101,8 +101,8 @@ export async function openPostgres (pool, where, revocations) {
       'SELECT session_id, signed_in_at, browser FROM devices WHERE user_id = $1 AND signed_in_at >= $2 ORDER BY signed_in_at DESC, session_id LIMIT 50',
       [userId, since])).map((r) => ({ sessionId: r.session_id, signedInAt: Number(r.signed_in_at), browser: r.browser })),
     hasDevice: async (userId, sessionId) => (await query('SELECT 1 FROM devices WHERE user_id = $1 AND session_id = $2', [userId, sessionId])).length > 0,
-    async removeDevice (userId, sessionId) {
-      if (sessionId === null) await query('DELETE FROM devices WHERE user_id = $1', [userId])
+    async removeDevice (userId, sessionId, keep = null) {
+      if (sessionId === null) await query('DELETE FROM devices WHERE user_id = $1 AND session_id IS DISTINCT FROM $2', [userId, keep])
       else await query('DELETE FROM devices WHERE user_id = $1 AND session_id = $2', [userId, sessionId])
     },
     revocations,

@@ -50,8 +50,8 @@ export function openSqlite (dataDir, { busyWaitMs = 2000 } = {}) {
       devicesOf: (userId, since) => run(() => /** @type {Array<Record<string, any>>} */ (q.devices.all(userId, since))
         .map((r) => ({ sessionId: r.session_id, signedInAt: r.signed_in_at, browser: r.browser }))),
       hasDevice: (userId, sessionId) => run(() => q.device.get(userId, sessionId) !== undefined),
-      removeDevice: (userId, sessionId) => run(() => {
-        if (sessionId === null) q.removeAll.run(userId)
+      removeDevice: (userId, sessionId, keep = null) => run(() => {
+        if (sessionId === null) q.removeAll.run(userId, keep ?? '')
         else q.remove.run(userId, sessionId)
       }),
       revocations: sqliteRevocations(db, run),
@@ -76,7 +76,7 @@ function prepared (db) {
     devices: db.prepare('SELECT session_id, signed_in_at, browser FROM devices WHERE user_id = ? AND signed_in_at >= ? ORDER BY signed_in_at DESC, session_id LIMIT 50'),
     device: db.prepare('SELECT 1 FROM devices WHERE user_id = ? AND session_id = ?'),
     remove: db.prepare('DELETE FROM devices WHERE user_id = ? AND session_id = ?'),
-    removeAll: db.prepare('DELETE FROM devices WHERE user_id = ?')
+    removeAll: db.prepare('DELETE FROM devices WHERE user_id = ? AND session_id <> ?')
   }
 }
 

@@ -31,7 +31,7 @@
  * @property {(userId: number, device: Device, forgetBefore: number) => Promise<void>} addDevice also forgets sign-ins older than forgetBefore (Unix seconds)
  * @property {(userId: number, since: number) => Promise<Device[]>} devicesOf the newest first, signed in since (Unix seconds)
  * @property {(userId: number, sessionId: string) => Promise<boolean>} hasDevice whether this sign-in is the user's
- * @property {(userId: number, sessionId: string | null) => Promise<void>} removeDevice one sign-in, or with null all of the user's
+ * @property {(userId: number, sessionId: string | null, keep?: string | null) => Promise<void>} removeDevice one sign-in, or with null all of the user's but `keep`
  * @property {import('fastify-dbbasic-sessions').RevocationStore} revocations the plugin's store, in the same database
  * @property {() => Promise<void>} close
  */

@@ -43,7 +43,11 @@ export const migrations = [
       until INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX revocations_by_until ON revocations (until);`)
-  }
+  },
+  // A sign-out of the other sessions keeps one; each row's random mark lets a reader tell
+  // a history that went back (the file restored from a copy) from the one it read.
+  `ALTER TABLE revocations ADD COLUMN except_id TEXT;
+  ALTER TABLE revocations ADD COLUMN mark TEXT NOT NULL DEFAULT '';`
 ]
 
 /**

@@ -132,6 +132,8 @@ and the end moves on (rolling renewal: a fresh cookie), but never past the lates
 ${devicesList(devices, sessionId)}
 <form class="button" method="post" action="/logout"><button type="submit" id="sign-out">Sign out</button></form>
 <p class="note">Ends this browser's session on the server too: a copy of its cookie is refused from then on.</p>
+<form class="button" method="post" action="/logout-others"><button type="submit" id="sign-out-others">Sign out the other browsers</button></form>
+<p class="note">After a password change, or a browser you no longer have: every other sign-in ends, this one stays.</p>
 <form class="button" method="post" action="/logout-everywhere"><button type="submit" id="sign-out-everywhere">Sign out everywhere</button></form>
 <p class="note">Signs out every browser signed in as you, including this one, within ${count(staleness, 'second')} on every server process.</p>`)
 }

@@ -70,7 +70,8 @@ export async function accountRoutes (app, database, limits, settings) {
   app.get('/', async (request, reply) => {
     reply.type(HTML)
     const done = /** @type {Record<string, unknown>} */ (request.query)['signed-out']
-    const page = await home(request, { notice: done === 'device' ? 'That browser is signed out.' : '' })
+    const notices = { device: 'That browser is signed out.', others: `Every other browser signed in as you is signed out, on every server within ${staleness} s; this one stays signed in.` }
+    const page = await home(request, { notice: done === 'device' || done === 'others' ? notices[done] : '' })
     if (page !== undefined) return page
     return signedOutPage({ notice: done === 'everywhere' ? `Signed out everywhere: every browser signed in to that account is signed out, on every server within ${staleness} s.` : '' })
   })

@@ -21,9 +21,10 @@ export async function signInRoutes (app, database, limits, { absoluteTtl, now })
 
   /** Signs in as this account, and records the sign-in for "where you are signed in". */
   async function signIn (/** @type {import('fastify').FastifyRequest} */ request, /** @type {import('fastify').FastifyReply} */ reply, /** @type {number} */ id) {
-    reply.createSession(id)
-    const sessionId = /** @type {string} */ (request.session.sessionId)
-    const device = { sessionId, signedInAt: seconds(), browser: browserOf(request.headers['user-agent']) }
+    // A session this browser carried is ended first; if that cannot be stored, nothing
+    // changes and the error is the 503 page.
+    const { sessionId, issuedAt } = await reply.createSession(id)
+    const device = { sessionId, signedInAt: issuedAt, browser: browserOf(request.headers['user-agent']) }
     // The session is made; a database that fails just now only leaves it off the list.
     await database.addDevice(id, device, seconds() - absoluteTtl).catch((err) => request.log.warn({ err }, 'demo: the sign-in was not added to the devices list'))
     return reply.redirect('/', 303)

@@ -21,7 +21,10 @@ export const UnauthorizedError: typeof Contract.UnauthorizedError = createError(
 /** Sent for an unsafe cross-origin request; the message reaches clients, so it names no library. */
 export const CrossOriginError: typeof Contract.CrossOriginError = createError('FST_DBBASIC_SESSIONS_CROSS_ORIGIN', 'Cross-origin request refused', 403)
 
-/** createSession or destroySession was called once the response had gone out: no cookie could follow. */
+/** A route guarded by requireRecentLogin got a session whose login is older than it allows; the message reaches clients. */
+export const ReauthenticationRequiredError: typeof Contract.ReauthenticationRequiredError = createError('FST_DBBASIC_SESSIONS_REAUTHENTICATION_REQUIRED', 'Please sign in again to continue', 401)
+
+/** createSession, destroySession or refreshLogin was called once the response had gone out: no cookie could follow. */
 export const ReplySentError: typeof Contract.ReplySentError = createError('FST_DBBASIC_SESSIONS_REPLY_SENT', PREFIX, 500)
 
 /**

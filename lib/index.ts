@@ -9,7 +9,9 @@ import { diagnosticsChannelName } from './diagnostics.js'
 import { InvalidOptionError, UnauthorizedError } from './errors.js'
 import { optionsSchema, resolvePluginOptions } from './options.js'
 import { makeReplySide } from './reply.js'
+import { makeOnSend } from './renewal.js'
 import { makeRequestSide } from './request.js'
+import { makeRecentLoginGuard } from './recent-login.js'
 import { makeRevokers } from './revocation/revoke.js'
 import { Revocations } from './revocation/revocations.js'
 import { kState, kToken, type SessionRequest } from './state.js'
@@ -32,6 +34,9 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   const config = resolvePluginOptions(options)
   const { sessionName, cookieName } = config
   checkSessionName(fastify, sessionName)
+  if (!config.cookie.httpOnly) {
+    fastify.log.warn(`fastify-dbbasic-sessions: cookie.httpOnly is false, so page scripts can read the session cookie "${cookieName}": a script injected into any page of the site could take the session. Keep it true unless a script must read it`)
+  }
   await loadSerializer(fastify)
   const revocations = config.revocation === null ? null : new Revocations(config.revocation, config.policy, config.now, fastify.log)
   const ctx: Context = {
@@ -52,9 +57,11 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   fastify.decorateRequest(kToken, null)
   fastify.decorateReply(kState, null)
   fastify.addHook('onRequest', request.onRequest)
-  fastify.addHook('onSend', reply.onSend)
+  fastify.addHook('onSend', makeOnSend(ctx))
   fastify.decorateReply('createSession', reply.createSession)
   fastify.decorateReply('destroySession', reply.destroySession)
+  fastify.decorateReply('revokeOtherSessions', reply.revokeOtherSessions)
+  fastify.decorateReply('refreshLogin', reply.refreshLogin)
 
   const userIdOf = (req: import('fastify').FastifyRequest): string | null => (req as SessionRequest)[sessionName]?.userId ?? null
   fastify.decorateRequest('requireUserId', function requireUserId (this: import('fastify').FastifyRequest): string {
@@ -65,10 +72,11 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   fastify.decorate('requireSession', async function requireSession (req: import('fastify').FastifyRequest) {
     if (userIdOf(req) === null) throw new UnauthorizedError()
   })
+  fastify.decorate('requireRecentLogin', makeRecentLoginGuard(ctx))
   fastify.decorate('readSession', request.readSession)
   const revokers = makeRevokers(ctx)
-  fastify.decorate('revokeSessions', revokers.revokeSessions)
-  fastify.decorate('revokeSession', revokers.revokeSession)
+  fastify.decorate('revokeAllSessions', revokers.revokeAllSessions)
+  fastify.decorate('revokeSessionById', revokers.revokeSessionById)
   fastify.decorate('sessionSecurityScheme', Object.freeze({ type: 'apiKey' as const, in: 'cookie' as const, name: cookieName }))
 }
 
@@ -80,7 +88,7 @@ export default fastifyDbbasicSessions
 export { createSession, getSession, destroySession } from './standalone.js'
 export { memoryStore } from './revocation/memory.js'
 export { safeRedirect } from './redirect.js'
-export { CrossOriginError, InvalidOptionError, InvalidUserIdError, NoSecretError, ReplySentError, RevocationFailedError, TooLargeError, UnauthorizedError } from './errors.js'
+export { CrossOriginError, InvalidOptionError, InvalidUserIdError, NoSecretError, ReauthenticationRequiredError, ReplySentError, RevocationFailedError, TooLargeError, UnauthorizedError } from './errors.js'
 export { optionsSchema, diagnosticsChannelName }
 export { postgresStore } from './revocation/postgres.js'
 export { redisStore } from './revocation/redis.js'

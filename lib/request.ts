@@ -64,7 +64,7 @@ function accept (ctx: Context, request: FastifyRequest, reply: FastifyReply, fou
   const { sessionName } = ctx.config
   const { decision, token } = found
   ;(request as SessionRequest)[sessionName] = sessionOf(decision, token, decision.expiresAt)
-  if (ctx.revocations !== null) setToken(request, token)
+  setToken(request, token)
   const { reissue } = decision
   if (reissue === null) return
   stateOf(reply).pending = { userId: decision.userId, reissue, expiresAt: decision.expiresAt, keyIndex: token.keyIndex, seconds: found.seconds }

@@ -18,14 +18,14 @@ export interface ReplyState {
   pending: { userId: string, reissue: Reissue, expiresAt: number, keyIndex: number, seconds: number } | null
   /** The Set-Cookie header this plugin wrote to the response, so a later call replaces exactly it. */
   written: string | null
-  /** The route called createSession or destroySession. */
+  /** The route signed in or out (createSession, destroySession, refreshLogin). */
   explicit: boolean
-  /** destroySession's revocation of the presented session, stored before the response goes out. */
-  revoke: { token: Verified, seconds: number } | null
+  /** What a sign-in or sign-out is still storing: the response goes out once it is done. */
+  storing: Promise<unknown> | null
 }
 
 const kState = Symbol('fastify-dbbasic-sessions.state')
-/** The token of the session this request was accepted with (for destroySession's revocation). */
+/** The token of the session this request was accepted with (what signing out or in over it ends). */
 const kToken = Symbol('fastify-dbbasic-sessions.token')
 
 type StatefulReply = FastifyReply & { [kState]: ReplyState | null | undefined }
@@ -36,7 +36,7 @@ export { kState, kToken }
 /** The reply's state, made on first use. */
 export function stateOf (reply: FastifyReply): ReplyState {
   const r = reply as StatefulReply
-  return (r[kState] ??= { pending: null, written: null, explicit: false, revoke: null })
+  return (r[kState] ??= { pending: null, written: null, explicit: false, storing: null })
 }
 
 /** The reply's state if any; undefined too on a reply Fastify did not decorate (its fallback paths). */

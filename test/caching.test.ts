@@ -38,19 +38,19 @@ t.test('a renewal due on a response a shared cache may store waits for the next 
   const token = createSession('u', { secret: SECRET, ttl: 3600, now: () => T0 })
   time.set(T0 + 2000_000)
   for (const cc of shared) {
-    const res = await app.inject({ url: `/page?cc=${encodeURIComponent(cc)}`, headers: { cookie: `__Host-session=${token}` } })
+    const res = await app.inject({ url: `/page?cc=${encodeURIComponent(cc)}`, headers: { cookie: `__Host-Http-session=${token}` } })
     t.equal(res.json().userId, 'u')
     t.equal(res.headers['set-cookie'], undefined, `no Set-Cookie under "${cc}"`)
     t.equal(res.headers['cache-control'], cc, 'the route\'s caching is kept')
   }
-  const expires = await app.inject({ url: '/page?expires=Thu,%2001%20Jan%202099%2000:00:00%20GMT', headers: { cookie: `__Host-session=${token}` } })
+  const expires = await app.inject({ url: '/page?expires=Thu,%2001%20Jan%202099%2000:00:00%20GMT', headers: { cookie: `__Host-Http-session=${token}` } })
   t.equal(expires.headers['set-cookie'], undefined, 'an Expires header without Cache-Control counts as cacheable')
   for (const cc of notShared) {
-    const res = await app.inject({ url: `/page?cc=${encodeURIComponent(cc)}`, headers: { cookie: `__Host-session=${token}` } })
+    const res = await app.inject({ url: `/page?cc=${encodeURIComponent(cc)}`, headers: { cookie: `__Host-Http-session=${token}` } })
     t.equal(payloadOf(sessionCookie(res.headers)!.value).expires, S0 + 2000 + 3600, `renewed under "${cc}"`)
     t.equal(res.headers['cache-control'], cc, 'and the route\'s own Cache-Control stays')
   }
-  const plain = await app.inject({ url: '/page', headers: { cookie: `__Host-session=${token}` } })
+  const plain = await app.inject({ url: '/page', headers: { cookie: `__Host-Http-session=${token}` } })
   t.ok(sessionCookie(plain.headers) !== undefined, 'renewed without Cache-Control')
   t.equal(plain.headers['cache-control'], 'no-store', 'which then becomes no-store')
 })
@@ -84,13 +84,13 @@ t.test('headers aimed at a CDN, and a private qualified by field names, count as
     { cc: 'private', surrogate: 'content="ESI/1.0"' }
   ]
   for (const headers of shared) {
-    const res = await app.inject({ url: `/page?${query(headers)}`, headers: { cookie: `__Host-session=${token}` } })
+    const res = await app.inject({ url: `/page?${query(headers)}`, headers: { cookie: `__Host-Http-session=${token}` } })
     t.equal(res.json().userId, 'u')
     t.equal(res.headers['set-cookie'], undefined, `no renewal under ${JSON.stringify(headers)}`)
     t.match(res.headers.vary, /Cookie/, `Vary: Cookie under ${JSON.stringify(headers)}`)
   }
   for (const headers of notShared) {
-    const res = await app.inject({ url: `/page?${query(headers)}`, headers: { cookie: `__Host-session=${token}` } })
+    const res = await app.inject({ url: `/page?${query(headers)}`, headers: { cookie: `__Host-Http-session=${token}` } })
     t.ok(sessionCookie(res.headers) !== undefined, `renewed under ${JSON.stringify(headers)}`)
   }
 })
@@ -99,10 +99,10 @@ t.test('rotation re-signing follows the same rule', async (t) => {
   const app = await build(() => T0)
   t.teardown(() => app.close())
   const old = createSession('r', { secret: OTHER_SECRET, ttl: 3600, now: () => T0 })
-  const cached = await app.inject({ url: '/page?cc=public,%20max-age=60', headers: { cookie: `__Host-session=${old}` } })
+  const cached = await app.inject({ url: '/page?cc=public,%20max-age=60', headers: { cookie: `__Host-Http-session=${old}` } })
   t.equal(cached.json().userId, 'r')
   t.equal(cached.headers['set-cookie'], undefined)
-  const next = await app.inject({ url: '/page', headers: { cookie: `__Host-session=${old}` } })
+  const next = await app.inject({ url: '/page', headers: { cookie: `__Host-Http-session=${old}` } })
   t.ok(sessionCookie(next.headers) !== undefined, 're-signed on the next uncacheable response')
 })
 
@@ -110,7 +110,7 @@ t.test('Vary: Cookie on every response a cache may store (the browser\'s own inc
   const app = await build(() => T0, { rolling: false })
   t.teardown(() => app.close())
   const token = createSession('v', { secret: SECRET, ttl: 3600, now: () => T0 })
-  const withSession = { cookie: `__Host-session=${token}` }
+  const withSession = { cookie: `__Host-Http-session=${token}` }
   t.equal((await app.inject({ url: '/page?cc=public,%20max-age=60', headers: withSession })).headers.vary, 'Cookie')
   // A's private page must not be shown from the browser's cache once A signs out and B
   // signs in: the browser keys its entry by the Cookie header (as Flask does since CVE-2023-30861).

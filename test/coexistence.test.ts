@@ -54,7 +54,7 @@ async function check (t: Test, app: FastifyInstance, otherCookie: string): Promi
   t.equal(login.statusCode, 200, login.body)
   t.same(login.json(), { auth: 'alice' })
   const names = login.cookies.map((c) => c.name).sort()
-  t.same(names, ['__Host-session', otherCookie].sort(), 'each plugin set its own cookie')
+  t.same(names, ['__Host-Http-session', otherCookie].sort(), 'each plugin set its own cookie')
   const both = await app.inject({ url: '/both', headers: { cookie: jar(login) } })
   t.equal(both.statusCode, 200, both.body)
   t.match(both.json(), {
@@ -62,7 +62,7 @@ async function check (t: Test, app: FastifyInstance, otherCookie: string): Promi
     auth: { userId: 'alice', issuedAt: T0 / 1000, expiresAt: T0 / 1000 + 2592000, sessionId: /^[A-Za-z0-9_-]{24}$/ },
     cart: ['apple']
   }, 'one request sees both sessions')
-  const theirsOnly = await app.inject({ url: '/both', headers: { cookie: jar(login).split('; ').filter((p) => !p.startsWith('__Host-session=')).join('; ') } })
+  const theirsOnly = await app.inject({ url: '/both', headers: { cookie: jar(login).split('; ').filter((p) => !p.startsWith('__Host-Http-session=')).join('; ') } })
   t.equal(theirsOnly.statusCode, 401, 'the other plugin\'s cookie is no session of ours')
   const anonymous = await app.inject({ url: '/anonymous' })
   t.same(anonymous.json(), { auth: null, cart: null })

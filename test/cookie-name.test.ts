@@ -1,12 +1,15 @@
-// The default cookie name follows the strongest prefix the attributes allow.
+// The default cookie name follows the strongest prefix the attributes allow, and a
+// cookie that scripts can read is said once at start-up.
 import t from 'tap'
 import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
-import { NONE, buildApp } from './helpers.js'
+import { LogCapture, NONE, buildApp } from './helpers.js'
 
 const defaults: Array<[string, FastifyDbbasicSessionsOptions, string, string[]]> = [
-  ['the default attributes', {}, '__Host-session', ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']],
-  ['secure with a domain', { cookie: { domain: 'example.com' } }, '__Secure-session', ['Max-Age=2592000', 'Domain=example.com', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']],
-  ['secure with another path', { cookie: { path: '/app' } }, '__Secure-session', ['Max-Age=2592000', 'Path=/app', 'HttpOnly', 'Secure', 'SameSite=Lax']],
+  ['the default attributes', {}, '__Host-Http-session', ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']],
+  ['secure with a domain', { cookie: { domain: 'example.com' } }, '__Http-session', ['Max-Age=2592000', 'Domain=example.com', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']],
+  ['secure with another path', { cookie: { path: '/app' } }, '__Http-session', ['Max-Age=2592000', 'Path=/app', 'HttpOnly', 'Secure', 'SameSite=Lax']],
+  ['readable by scripts', { cookie: { httpOnly: false } }, '__Host-session', ['Max-Age=2592000', 'Path=/', 'Secure', 'SameSite=Lax']],
+  ['readable by scripts, with a domain', { cookie: { httpOnly: false, domain: 'example.com' } }, '__Secure-session', ['Max-Age=2592000', 'Domain=example.com', 'Path=/', 'Secure', 'SameSite=Lax']],
   ['plain-http development', { cookie: { secure: false } }, 'session', ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'SameSite=Lax']],
   ['an explicit cookieName', { cookieName: 'sid' }, 'sid', ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']]
 ]
@@ -27,3 +30,16 @@ for (const [what, options, name, attributes] of defaults) {
     }
   })
 }
+
+t.test('httpOnly: false is said at start-up, whatever the name', async (t) => {
+  for (const options of [{ cookie: { httpOnly: false } }, { cookieName: 'sid', cookie: { httpOnly: false } }] as FastifyDbbasicSessionsOptions[]) {
+    const logs = new LogCapture()
+    const app = await buildApp(options, logs)
+    t.teardown(() => app.close())
+    t.match(logs.records.filter((r) => r.level === 40).map((r) => r.msg), [/cookie\.httpOnly is false, so page scripts can read the session cookie "(__Host-session|sid)"/])
+  }
+  const quiet = new LogCapture()
+  const app = await buildApp({}, quiet)
+  t.teardown(() => app.close())
+  t.notOk(quiet.records.some((r) => r.level === 40), 'nothing with the default')
+})

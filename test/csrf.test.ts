@@ -16,8 +16,8 @@ async function build (options: FastifyDbbasicSessionsOptions = {}, logs?: LogCap
   await app.register(sessions, { secret: SECRET, now: () => T0, ...options })
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => { reached.push('body'); done(null, body) })
   const preHandler = async (): Promise<void> => { reached.push('preHandler') }
-  app.post('/login', { preHandler }, async (request, reply) => { reached.push('handler'); reply.createSession('someone'); return { userId: request.session.userId } })
-  app.post('/logout', { preHandler }, async (_request, reply) => { reached.push('handler'); return reply.destroySession().send({ ok: true }) })
+  app.post('/login', { preHandler }, async (request, reply) => { reached.push('handler'); await reply.createSession('someone'); return { userId: request.session.userId } })
+  app.post('/logout', { preHandler }, async (_request, reply) => { reached.push('handler'); await reply.destroySession(); return { ok: true } })
   app.post('/idp/callback', { preHandler, config: { csrf: false } }, async () => { reached.push('handler'); return { ok: true } })
   app.route({ method: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE'], url: '/any', handler: async (request) => ({ method: request.method }) })
   await app.ready()
@@ -43,7 +43,7 @@ for (const [what, headers, reason] of refusedCases) {
     t.teardown(() => app.close())
     const token = createSession('victim', { secret: SECRET, now: () => T0 })
     for (const url of ['/login', '/logout']) {
-      const res = await app.inject(post(url, { ...headers, cookie: `__Host-session=${token}` }))
+      const res = await app.inject(post(url, { ...headers, cookie: `__Host-Http-session=${token}` }))
       t.equal(res.statusCode, 403)
       t.same(res.json(), { statusCode: 403, code: 'FST_DBBASIC_SESSIONS_CROSS_ORIGIN', error: 'Forbidden', message: 'Cross-origin request refused' })
       t.equal(res.headers['set-cookie'], undefined, 'the session and the cookies are left as they are')
@@ -138,7 +138,7 @@ t.test('a refused request has no session for error handlers to see, and an unkno
   await app.register(sessions, { secret: SECRET, now: () => T0 })
   app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => reply.code(error.statusCode ?? 500).send({ who: request.session.userId, code: (error as { code?: string }).code }))
   const token = createSession('victim', { secret: SECRET, now: () => T0 })
-  const res = await app.inject({ method: 'POST', url: '/nowhere', headers: { host: HOST, 'sec-fetch-site': 'cross-site', cookie: `__Host-session=${token}` } })
+  const res = await app.inject({ method: 'POST', url: '/nowhere', headers: { host: HOST, 'sec-fetch-site': 'cross-site', cookie: `__Host-Http-session=${token}` } })
   t.equal(res.statusCode, 403)
   t.same(res.json(), { who: null, code: 'FST_DBBASIC_SESSIONS_CROSS_ORIGIN' })
 })

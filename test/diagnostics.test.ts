@@ -43,7 +43,7 @@ async function setup (t: Test, configure?: (app: FastifyInstance) => void): Prom
   return app
 }
 
-const cookie = (token: string, name = '__Host-session'): { cookie: string } => ({ cookie: `${name}=${token}` })
+const cookie = (token: string, name = '__Host-Http-session'): { cookie: string } => ({ cookie: `${name}=${token}` })
 const standalone = (user: string, at = T0, secret = SECRET): string => createSession(user, { secret, ttl: 3600, now: () => at })
 
 t.test('channel name', async (t) => {
@@ -67,7 +67,7 @@ t.test('each no-session reason is published with its route, request id and metho
     ['expired', cookie(standalone('alice', T0 - 7200_000))],
     ['issued in the future', cookie(future)],
     ['revoked', cookie(revoked)],
-    ['conflicting cookies', { cookie: `__Host-session=${alice}; __Host-session=${bob}` }]
+    ['conflicting cookies', { cookie: `__Host-Http-session=${alice}; __Host-Http-session=${bob}` }]
   ]
   for (const [, headers] of cases) await app.inject({ url: '/whoami', headers })
   t.same(seen, cases.map(([reason]) => ({ event: 'no-session', reason, route: '/whoami', method: 'GET', requestId: 'req-N' })))
@@ -83,7 +83,7 @@ t.test('absolute lifetime over, an unmatched route, and readSession (no route, n
   await app.inject({ url: '/whoami', headers: cookie(token) })
   time.set(T0)
   await app.inject({ url: '/nowhere' })
-  await app.readSession('__Host-session=a.b')
+  await app.readSession('__Host-Http-session=a.b')
   t.same(seen, [
     { event: 'no-session', reason: 'expired', route: '/whoami', method: 'GET', requestId: 'req-N' },
     { event: 'no-session', reason: 'no cookie', route: undefined, method: 'GET', requestId: 'req-N' },
@@ -119,15 +119,19 @@ t.test('a renewal, a re-signing and a deferred renewal are published', async (t)
   ])
 })
 
-t.test('login, logout and a refused cross-origin request are published', async (t) => {
-  const app = await setup(t)
+t.test('login, a refreshed login, logout and a refused cross-origin request are published', async (t) => {
+  const app = await setup(t, (app) => { app.post('/confirm', async (_request, reply) => reply.refreshLogin()) })
   const seen = listen(t)
-  await app.inject({ method: 'POST', url: '/login?user=alice' })
+  const { token } = (await app.inject({ method: 'POST', url: '/login?user=alice' })).json()
+  time.set(T0 + 60_000)
+  await app.inject({ method: 'POST', url: '/confirm', headers: cookie(token) })
+  time.set(T0)
   await app.inject({ method: 'POST', url: '/logout' })
   const refused = await app.inject({ method: 'POST', url: '/login?user=eve', headers: { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })
   t.equal(refused.statusCode, 403)
   t.same(seen.filter((e) => e.event !== 'no-session'), [
     { event: 'created', userId: 'alice', expiresAt: S0 + 3600, route: '/login', method: 'POST', requestId: 'req-N' },
+    { event: 'login-refreshed', userId: 'alice', expiresAt: S0 + 60 + 3600, route: '/confirm', method: 'POST', requestId: 'req-N' },
     { event: 'destroyed', route: '/logout', method: 'POST', requestId: 'req-N' },
     { event: 'cross-origin-refused', reason: 'Sec-Fetch-Site is cross-site', route: '/login', method: 'POST', requestId: 'req-N' }
   ])
@@ -152,7 +156,7 @@ t.test('every kind of event is safe to log whole: no request, no token, no secre
   await app.inject({ url: '/whoami', headers: cookie(tokens[3]) })
   await app.inject({ method: 'POST', url: '/logout', headers: cookie(token) })
   await app.inject({ method: 'POST', url: '/login?user=eve', headers: { ...cookie(token), 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })
-  await app.readSession(`__Host-session=${tokens[4]}`)
+  await app.readSession(`__Host-Http-session=${tokens[4]}`)
   t.same([...new Set(events.map((e) => e.event))].sort(), ['created', 'cross-origin-refused', 'destroyed', 'no-session', 're-signed', 'renewal-deferred', 'renewed'])
   for (const event of events) {
     const text = JSON.stringify(event)

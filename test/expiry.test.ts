@@ -10,7 +10,7 @@ async function loginThenAsk (t: Test, ttl: number | undefined, ...offsets: numbe
   const answers = []
   for (const seconds of offsets) {
     time.set(T0 + seconds * 1000)
-    answers.push((await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${token}` } })).json().userId)
+    answers.push((await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${token}` } })).json().userId)
   }
   return answers
 }
@@ -42,7 +42,7 @@ t.test('an expired cookie is logged at debug with reason "expired"', async (t) =
   t.teardown(() => app.close())
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=x' })).json()
   time.advance(60)
-  const res = await app.inject({ url: '/private', headers: { cookie: `__Host-session=${token}` } })
+  const res = await app.inject({ url: '/private', headers: { cookie: `__Host-Http-session=${token}` } })
   t.equal(res.statusCode, 401)
   t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => [r.level, r.reason]), [[10, 'no cookie'], [20, 'expired']])
 })

@@ -23,42 +23,42 @@ const headerChar = fc.oneof(
   fc.constant(0x09)
 ).map((c) => String.fromCharCode(c))
 const junk = fc.string({ unit: headerChar, minLength: 1, maxLength: 40 })
-const name = fc.oneof(fc.constantFrom('session', '__Host-session', '__host-session', '__Host-session ', ' __Host-session', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', ''), fc.string({ unit: 'grapheme-ascii', maxLength: 12 }))
+const name = fc.oneof(fc.constantFrom('session', '__Host-Http-session', '__host-session', '__Host-Http-session ', ' __Host-Http-session', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', ''), fc.string({ unit: 'grapheme-ascii', maxLength: 12 }))
 const value = fc.oneof(junk, fc.constantFrom('__proto__', 'constructor', '{}', '""', '"', '%', '%zz', '%E0%A4%A', '%00', '=', '==', ';', valid.slice(0, 40), valid.toUpperCase()))
-const others = fc.array(fc.tuple(name.filter((n) => n.trim() !== '__Host-session'), value), { maxLength: 8 }).map((pairs) => pairs.map(([n, v]) => `${n}=${v}`))
+const others = fc.array(fc.tuple(name.filter((n) => n.trim() !== '__Host-Http-session'), value), { maxLength: 8 }).map((pairs) => pairs.map(([n, v]) => `${n}=${v}`))
 
 const cases: fc.Arbitrary<Case> = fc.oneof(
   fc.string({ unit: headerChar, maxLength: 300 }).map((header) => ({ header, expect: null, kind: 'random bytes' })),
   fc.uint8Array({ maxLength: 200 }).map((b) => ({ header: Buffer.from(b.filter((c) => c === 9 || (c >= 0x20 && c !== 0x7f))).toString('latin1'), expect: null, kind: 'random latin-1' })),
-  fc.tuple(fc.integer({ min: 4097, max: 65536 }), fc.constantFrom('x', ';', '=', 'session=', '%')).map(([n, s]) => ({ header: '__Host-session=' + s.repeat(Math.ceil(n / s.length)), expect: null, kind: 'very long' })),
+  fc.tuple(fc.integer({ min: 4097, max: 65536 }), fc.constantFrom('x', ';', '=', 'session=', '%')).map(([n, s]) => ({ header: '__Host-Http-session=' + s.repeat(Math.ceil(n / s.length)), expect: null, kind: 'very long' })),
   fc.tuple(fc.integer({ min: 100, max: 400 }), fc.boolean()).map(([n, mine]) => {
     const pairs = Array.from({ length: n }, (_, i) => `c${i}=v${i}`)
-    if (mine) pairs.splice(n >> 1, 0, `__Host-session=${valid}`)
+    if (mine) pairs.splice(n >> 1, 0, `__Host-Http-session=${valid}`)
     return { header: pairs.join('; '), expect: mine ? USER : null, kind: 'hundreds of cookies' }
   }),
   fc.tuple(others, fc.array(fc.oneof(fc.constant(valid), value), { minLength: 2, maxLength: 6 })).map(([rest, values]) => ({
-    header: [...rest, ...values.map((v) => `__Host-session=${v}`)].join('; '),
+    header: [...rest, ...values.map((v) => `__Host-Http-session=${v}`)].join('; '),
     // More than four cookies of the name count as conflicting, none verified.
     expect: values.length <= 4 && values.includes(valid) ? USER : null,
     kind: 'duplicate session cookies'
   })),
-  others.map((rest) => ({ header: [...rest, `__Host-session=${other}`, `__Host-session=${valid}`].join('; '), expect: null, kind: 'two valid users' })),
+  others.map((rest) => ({ header: [...rest, `__Host-Http-session=${other}`, `__Host-Http-session=${valid}`].join('; '), expect: null, kind: 'two valid users' })),
   fc.tuple(others, fc.constantFrom('%', '%zz', '%E0%A4%A', '%ZZ%', valid.replace('.', '%2')), fc.boolean()).map(([rest, bad, front]) => ({
-    header: [...rest, `__Host-session=${front ? bad + valid : valid + bad}`].join('; '), expect: null, kind: 'bad percent-encoding'
+    header: [...rest, `__Host-Http-session=${front ? bad + valid : valid + bad}`].join('; '), expect: null, kind: 'bad percent-encoding'
   })),
   fc.tuple(others, fc.constantFrom(`"${valid}"`, `"${valid}`, `${valid}"`, `'${valid}'`)).map(([rest, quoted]) => ({
-    header: [...rest, `__Host-session=${quoted}`].join('; '), expect: null, kind: 'quotes'
+    header: [...rest, `__Host-Http-session=${quoted}`].join('; '), expect: null, kind: 'quotes'
   })),
   // Junk without ";": a ";" would only end the cookie, leaving the token intact.
   fc.tuple(others, junk.map((j) => j.replace(/;/g, ',')), fc.boolean()).map(([rest, extra, front]) => ({
-    header: [...rest, `__Host-session=${front ? extra.trimStart() + valid : valid + extra.trimEnd()}`].join('; '),
+    header: [...rest, `__Host-Http-session=${front ? extra.trimStart() + valid : valid + extra.trimEnd()}`].join('; '),
     expect: extra.trim() === '' ? USER : null,
     kind: 'valid token with junk around it'
   })),
   fc.tuple(others, fc.constantFrom('__proto__', 'constructor', 'prototype')).map(([rest, n]) => ({
-    header: [`${n}=${valid}`, ...rest, `__Host-session=${valid}`, `${n}=x`].join('; '), expect: USER, kind: '__proto__ and constructor'
+    header: [`${n}=${valid}`, ...rest, `__Host-Http-session=${valid}`, `${n}=x`].join('; '), expect: USER, kind: '__proto__ and constructor'
   })),
-  others.map((rest) => ({ header: [...rest, `__Host-session=${valid}`].join('; '), expect: USER, kind: 'untouched token among others' }))
+  others.map((rest) => ({ header: [...rest, `__Host-Http-session=${valid}`].join('; '), expect: USER, kind: 'untouched token among others' }))
 )
 
 async function fuzz (t: Test, withCookiePlugin: boolean, count: number): Promise<void> {

@@ -6,7 +6,7 @@ import sessions, { createSession } from '../lib/index.js'
 import { SECRET, T0 } from './helpers.js'
 
 const token = createSession('alice', { secret: SECRET, now: () => T0 })
-const signedIn = { cookie: `__Host-session=${token}` }
+const signedIn = { cookie: `__Host-Http-session=${token}` }
 const UNAUTHORIZED = { statusCode: 401, code: 'FST_DBBASIC_SESSIONS_UNAUTHORIZED', error: 'Unauthorized', message: 'No valid session' }
 
 async function build (configure: (app: FastifyInstance) => void, sessionName?: 'auth'): Promise<FastifyInstance> {
@@ -39,7 +39,7 @@ t.test('requireUserId answers 401 JSON without a valid session, and the route go
   t.teardown(() => app.close())
   const forged = token.slice(0, -1) + (token.endsWith('0') ? '1' : '0')
   const expired = createSession('alice', { secret: SECRET, now: () => T0 - 3600_000, ttl: 60 })
-  for (const [what, headers] of [['no cookie', {}], ['a forged cookie', { cookie: `__Host-session=${forged}` }], ['an expired cookie', { cookie: `__Host-session=${expired}` }]] as const) {
+  for (const [what, headers] of [['no cookie', {}], ['a forged cookie', { cookie: `__Host-Http-session=${forged}` }], ['an expired cookie', { cookie: `__Host-Http-session=${expired}` }]] as const) {
     const res = await app.inject({ url: '/me', headers })
     t.equal(res.statusCode, 401, what)
     t.same(res.json(), UNAUTHORIZED, what)
@@ -56,14 +56,14 @@ t.test('requireUserId reads the property sessionName names', async (t) => {
   t.equal((await app.inject({ url: '/me' })).statusCode, 401)
 })
 
-t.test('requireUserId sees a login made earlier in the same request, and a logout', async (t) => {
+t.test('requireUserId sees a login made earlier in the same request, and a logout, once each is done', async (t) => {
   const app = await build((app) => {
     app.post('/login-then-read', async (request, reply) => {
-      reply.createSession('bob')
+      await reply.createSession('bob')
       return { id: request.requireUserId() }
     })
     app.post('/logout-then-read', async (request, reply) => {
-      reply.destroySession()
+      await reply.destroySession()
       return { id: request.requireUserId() }
     })
   })

@@ -68,10 +68,10 @@ export async function buildApp (
   await app.register(sessions, { secret: SECRET, now: () => T0, ...options })
   app.get('/whoami', async (request) => request.session)
   app.post<{ Querystring: { user: string, ttl?: number } }>('/login', async (request, reply) => {
-    const token = reply.createSession(request.query.user, request.query.ttl === undefined ? undefined : { ttl: Number(request.query.ttl) })
+    const { token } = await reply.createSession(request.query.user, request.query.ttl === undefined ? undefined : { ttl: Number(request.query.ttl) })
     return { token }
   })
-  app.post('/logout', async (_request, reply) => reply.destroySession().send({ ok: true }))
+  app.post('/logout', async (_request, reply) => { await reply.destroySession(); return { ok: true } })
   app.get('/private', { preHandler: app.requireSession }, async (request) => ({ userId: request.session.userId }))
   configure?.(app)
   await app.ready()
@@ -93,7 +93,7 @@ export async function registerError (options: unknown): Promise<Error & { code?:
 }
 
 /** The value of the one Set-Cookie header a response carries for `name`, split into value and attributes. */
-export function sessionCookie (headers: Record<string, unknown>, name = '__Host-session'): { value: string, attributes: string[], raw: string } | undefined {
+export function sessionCookie (headers: Record<string, unknown>, name = '__Host-Http-session'): { value: string, attributes: string[], raw: string } | undefined {
   const all = headers['set-cookie']
   const list = all === undefined ? [] : Array.isArray(all) ? all : [String(all)]
   const ours = list.filter((c: string) => c.startsWith(name + '='))
@@ -121,7 +121,7 @@ export async function visit (app: FastifyInstance, token: string | undefined, ur
   cookie: { value: string, attributes: string[], raw: string } | undefined
   setCookies: number
 }> {
-  const res = await app.inject({ url, headers: token === undefined ? {} : { cookie: `__Host-session=${token}` } })
+  const res = await app.inject({ url, headers: token === undefined ? {} : { cookie: `__Host-Http-session=${token}` } })
   const all = res.headers['set-cookie']
   return {
     status: res.statusCode,

@@ -93,7 +93,7 @@ t.test('signing in through the form goes back to next when it is a path of this 
   const noNext = await app.inject({ method: 'POST', url: '/login', headers: form, payload: 'name=ann&password=right+password' })
   t.equal(noNext.headers.location, '/')
   t.notOk(sessionCookie(noNext.headers)?.attributes.some((a) => a.startsWith('Max-Age=')), 'remember me unticked: a browser-session cookie')
-  const cookie = `__Host-session=${sessionCookie(noNext.headers)?.value ?? ''}`
+  const cookie = `__Host-Http-session=${sessionCookie(noNext.headers)?.value ?? ''}`
   t.equal((await app.inject({ url: '/account', headers: { ...navigate, cookie } })).body, 'the account page')
   t.same((await app.inject({ url: '/api/me', headers: { cookie } })).json(), { userId: '1' })
 
@@ -109,7 +109,7 @@ t.test('signing in through the form goes back to next when it is a path of this 
 t.test('a signed-in form POST reaches its route', async (t) => {
   const app = await build()
   t.teardown(() => app.close())
-  const cookie = `__Host-session=${createSession('1', { secret: SECRET })}`
+  const cookie = `__Host-Http-session=${createSession('1', { secret: SECRET })}`
   const res = await app.inject({ method: 'POST', url: '/account/email', headers: { ...form, cookie }, payload: 'email=a%40b.test' })
   t.same(res.json(), { ok: true })
 })

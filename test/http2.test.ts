@@ -47,7 +47,7 @@ t.test('an unknown or lower-case :method gets Fastify\'s own 404, with or withou
   t.same(JSON.parse(known.body), { userId: null, issuedAt: null, expiresAt: null, sessionId: null })
 
   for (const method of ['get', 'FOO', 'post', 'Delete']) {
-    for (const cookie of [undefined, '__Host-session=a.b.c']) {
+    for (const cookie of [undefined, '__Host-Http-session=a.b.c']) {
       const headers: Record<string, string> = { ':method': method, ':path': '/whoami', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }
       if (cookie !== undefined) headers.cookie = cookie
       const res = await request(port, headers)

@@ -38,10 +38,10 @@ t.test('a whole session life at trace level: login, verify, renewal, rotation, r
   const tokens: string[] = []
   const bodies: string[] = []
   const send = async (url: string, token?: string, method: 'GET' | 'POST' = 'GET'): Promise<string | undefined> => {
-    const res = await app.inject({ method, url, headers: token === undefined ? {} : { cookie: `__Host-session=${token}` } })
+    const res = await app.inject({ method, url, headers: token === undefined ? {} : { cookie: `__Host-Http-session=${token}` } })
     bodies.push(res.body)
     const set = ([] as string[]).concat(res.headers['set-cookie'] ?? [])
-    const value = set.map((c) => c.split(';')[0].slice('__Host-session='.length)).find((v) => v !== '')
+    const value = set.map((c) => c.split(';')[0].slice('__Host-Http-session='.length)).find((v) => v !== '')
     if (value !== undefined) tokens.push(value)
     return value
   }

@@ -66,12 +66,12 @@ t.test('rolling: no renewal cookie when the route signs in or out itself', async
   t.teardown(() => app.close())
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=old' })).json()
   time.advance(3000)
-  const login = await app.inject({ method: 'POST', url: '/login?user=new', headers: { cookie: `__Host-session=${token}` } })
+  const login = await app.inject({ method: 'POST', url: '/login?user=new', headers: { cookie: `__Host-Http-session=${token}` } })
   const cookies = ([] as string[]).concat(login.headers['set-cookie'] as string)
   t.equal(cookies.length, 1)
-  t.equal(payloadOf(cookies[0].slice('__Host-session='.length).split(';')[0]).user_id, 'new')
-  const logout = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })
-  t.same(([] as string[]).concat(logout.headers['set-cookie'] as string).map((c) => c.split(';')[0]), ['__Host-session='])
+  t.equal(payloadOf(cookies[0].slice('__Host-Http-session='.length).split(';')[0]).user_id, 'new')
+  const logout = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-Http-session=${token}` } })
+  t.same(([] as string[]).concat(logout.headers['set-cookie'] as string).map((c) => c.split(';')[0]), ['__Host-Http-session='])
 })
 
 t.test('absoluteTtl caps the expiry and Max-Age of a login and of every renewal', async (t) => {

@@ -22,7 +22,7 @@ t.test('lowering ttl ends sessions already issued at the next request', async (t
   t.equal((await visit(after, token)).session.expiresAt, S0 + 60, 'and ending at login + the new ttl')
   time.set(T0 + 120_000)
   t.same((await visit(after, token)).session, NONE, 'a 30-day cookie is over 120 s after a login under ttl 60')
-  t.same(await after.readSession(`__Host-session=${token}`), NONE, 'readSession agrees')
+  t.same(await after.readSession(`__Host-Http-session=${token}`), NONE, 'readSession agrees')
 })
 
 t.test('lowering ttl under rolling counts from the last renewal', async (t) => {
@@ -49,7 +49,7 @@ t.test('a replayed Python token never outlives its cap, through the hook or read
   for (const hours of [0.25, 0.5, 1, 11, 12, 24, 696]) {
     time.set(T0 + hours * 3600_000)
     const hooked = (await visit(app, python)).session.userId
-    const read = (await app.readSession(`__Host-session=${python}`)).userId
+    const read = (await app.readSession(`__Host-Http-session=${python}`)).userId
     t.equal(read, hooked, `${hours} h: readSession agrees with the hook`)
     t.equal(read, hours < 0.5 ? 'py' : null, `${hours} h after its login`)
   }
@@ -119,7 +119,7 @@ t.test('readSession gives the hook\'s verdict for every kind of token, option se
       for (const at of moments) {
         time.set(T0 + at * 1000)
         const hooked = (await visit(app, token)).session
-        const read = await app.readSession(`__Host-session=${token}`)
+        const read = await app.readSession(`__Host-Http-session=${token}`)
         if (read.userId !== hooked.userId || read.issuedAt !== hooked.issuedAt || read.sessionId !== hooked.sessionId) {
           t.fail(`${JSON.stringify(options)} ${kind} at +${at} s: hook ${JSON.stringify(hooked)}, readSession ${JSON.stringify(read)}`)
         }

@@ -26,7 +26,7 @@ t.test('@fastify/swagger documents the session cookie and the guarded route', as
   await app.ready()
 
   const doc = app.swagger() as { components: { securitySchemes: Record<string, unknown> }, paths: Record<string, { get: { security?: unknown } }> }
-  t.same(doc.components.securitySchemes, { session: { type: 'apiKey', in: 'cookie', name: '__Host-session' } })
+  t.same(doc.components.securitySchemes, { session: { type: 'apiKey', in: 'cookie', name: '__Host-Http-session' } })
   t.same(doc.paths['/me'].get.security, [{ session: [] }])
   t.equal(doc.paths['/health'].get.security, undefined, 'an open route has no requirement')
 })

@@ -56,9 +56,14 @@ const refused: Array<[string, Record<string, unknown>, string]> = [
   ['a negative cacheSize', { cacheSize: -1 }, 'cacheSize must be an integer number of tokens from 0 (no cache) to 1000000; got -1'],
   ['a cacheSize over a million', { cacheSize: 1000001 }, 'cacheSize must be an integer number of tokens from 0 (no cache) to 1000000; got 1000001'],
   ['SameSite=None without Secure', { cookie: { sameSite: 'none', secure: false } }, 'cookie.sameSite "none" requires cookie.secure: true'],
-  ['__Host- without Secure', { cookieName: '__Host-session', cookie: { secure: false } }, 'cookieName "__Host-session" requires cookie.secure: true'],
-  ['__Host- with a domain', { cookieName: '__Host-session', cookie: { domain: 'example.com' } }, 'cookieName "__Host-session" requires cookie.path "/" and no cookie.domain'],
-  ['__Host- with another path', { cookieName: '__Host-session', cookie: { path: '/app' } }, 'requires cookie.path "/" and no cookie.domain'],
+  ['__Host- without Secure', { cookieName: '__Host-session', cookie: { secure: false } }, 'cookieName "__Host-session" requires cookie.secure: true, cookie.path "/" and no cookie.domain (browsers drop a __Host- cookie otherwise, so signing in would do nothing)'],
+  ['__Host- with a domain', { cookieName: '__Host-session', cookie: { domain: 'example.com' } }, 'cookieName "__Host-session" requires cookie.secure: true, cookie.path "/" and no cookie.domain'],
+  ['__Host- with another path', { cookieName: '__Host-session', cookie: { path: '/app' } }, 'requires cookie.secure: true, cookie.path "/" and no cookie.domain'],
+  ['__Host-Http- readable by scripts', { cookieName: '__Host-Http-session', cookie: { httpOnly: false } }, 'cookieName "__Host-Http-session" requires cookie.secure: true, cookie.httpOnly: true, cookie.path "/" and no cookie.domain (browsers drop a __Host-Http- cookie otherwise'],
+  ['__Host-Http- with a domain', { cookieName: '__Host-Http-session', cookie: { domain: 'example.com' } }, 'cookieName "__Host-Http-session" requires cookie.secure: true, cookie.httpOnly: true, cookie.path "/" and no cookie.domain'],
+  ['__Http- without Secure', { cookieName: '__Http-session', cookie: { secure: false } }, 'cookieName "__Http-session" requires cookie.secure: true and cookie.httpOnly: true (browsers drop a __Http- cookie otherwise'],
+  ['__Http- readable by scripts', { cookieName: '__Http-sid', cookie: { httpOnly: false, domain: 'example.com' } }, 'cookieName "__Http-sid" requires cookie.secure: true and cookie.httpOnly: true'],
+  ['__http- in lower case', { cookieName: '__http-s', cookie: { httpOnly: false } }, 'cookieName "__http-s" requires cookie.secure: true and cookie.httpOnly: true (browsers drop a __http- cookie otherwise'],
   ['__host- in lower case, as browsers match it', { cookieName: '__host-s', cookie: { secure: false } }, 'requires cookie.secure: true'],
   ['__Secure- without Secure', { cookieName: '__Secure-s', cookie: { secure: false } }, 'cookieName "__Secure-s" requires cookie.secure: true']
 ]
@@ -129,7 +134,7 @@ t.test('SECRET_KEY is the default secret, and there is no built-in one', async (
   const token = (await fromEnv.inject({ method: 'POST', url: '/login?user=env' })).json().token
   const explicit = await buildApp({ secret: SECRET })
   t.teardown(() => explicit.close())
-  t.equal((await explicit.inject({ url: '/whoami', headers: { cookie: `__Host-session=${token}` } })).json().userId, 'env',
+  t.equal((await explicit.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${token}` } })).json().userId, 'env',
     'a token signed with SECRET_KEY verifies with the same secret given explicitly')
 })
 
@@ -167,11 +172,11 @@ t.test('options are read as own properties only: a polluted Object.prototype sup
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(sessions, { now: () => T0 })
-  app.post('/login', async (_request, reply) => ({ token: reply.createSession('me') }))
+  app.post('/login', async (_request, reply) => ({ token: (await reply.createSession('me')).token }))
   app.get('/whoami', async (request) => request.session)
-  t.same((await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${forged}` } })).json(), NONE, 'the plugin ignores an inherited secret')
+  t.same((await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${forged}` } })).json(), NONE, 'the plugin ignores an inherited secret')
   const login = await app.inject({ method: 'POST', url: '/login' })
-  t.match(login.headers['set-cookie'], /^__Host-session=[^;]+; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/, 'no inherited ttl, name or cookie attribute')
+  t.match(login.headers['set-cookie'], /^__Host-Http-session=[^;]+; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/, 'no inherited ttl, name or cookie attribute')
   t.equal(getSession(login.json().token, { secret: SECRET, now: () => T0 }), 'me', 'signed with SECRET_KEY')
   t.equal((await app.inject({ method: 'POST', url: '/login', headers: { 'sec-fetch-site': 'cross-site' } })).statusCode, 403, 'no inherited csrf: false')
 

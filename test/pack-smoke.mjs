@@ -39,10 +39,10 @@ try {
     const secret = 'pack-smoke-secret-0123456789abcdef0123'
     const app = Fastify()
     await app.register(sessions, { secret })
-    app.post('/login', async (req, reply) => ({ token: reply.createSession('packed') }))
+    app.post('/login', async (req, reply) => ({ token: (await reply.createSession('packed')).token }))
     app.get('/me', { preHandler: app.requireSession }, async (req) => req.session)
     const { token } = (await app.inject({ method: 'POST', url: '/login' })).json()
-    const me = await app.inject({ url: '/me', headers: { cookie: '__Host-session=' + token } })
+    const me = await app.inject({ url: '/me', headers: { cookie: '__Host-Http-session=' + token } })
     if (me.json().userId !== 'packed') throw new Error('plugin: ' + me.body)
     if (getSession(createSession(7, { secret }), { secret }) !== '7') throw new Error('standalone API')
     // The error classes are the ones the plugin throws, through this entry point too.

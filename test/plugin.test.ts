@@ -39,17 +39,17 @@ t.test('the configured name and attributes are used on login and logout', async 
 })
 
 t.test('SameSite=None is written when asked for, with Secure', async (t) => {
-  const app = await buildApp({ cookieName: '__Host-session', cookie: { sameSite: 'none' } })
+  const app = await buildApp({ cookieName: '__Host-Http-session', cookie: { sameSite: 'none' } })
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'POST', url: '/login?user=a' })
-  t.same(sessionCookie(res.headers, '__Host-session')?.attributes, ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=None'])
+  t.same(sessionCookie(res.headers, '__Host-Http-session')?.attributes, ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=None'])
 })
 
 t.test('the cookie sent back signs the user in; the session is read before the route runs', async (t) => {
   const app = await buildApp()
   t.teardown(() => app.close())
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=alice' })).json()
-  const res = await app.inject({ url: '/whoami', headers: { cookie: `theme=dark; __Host-session=${token}; lang=en` } })
+  const res = await app.inject({ url: '/whoami', headers: { cookie: `theme=dark; __Host-Http-session=${token}; lang=en` } })
   t.same(res.json(), { userId: 'alice', issuedAt: T0 / 1000, expiresAt: T0 / 1000 + 2592000, sessionId: payloadOf(token).sid })
   t.equal(res.headers['set-cookie'], undefined, 'reading a session sets no cookie')
   t.equal(res.headers['cache-control'], undefined, 'and leaves caching to the route')
@@ -127,7 +127,7 @@ t.test('login and logout update request.session for the hooks that run after the
   const app = await buildApp({}, undefined, (app) => app.addHook('onResponse', async (request) => { seen.push(request.session.userId) }))
   t.teardown(() => app.close())
   const { token } = (await app.inject({ method: 'POST', url: '/login?user=carol' })).json()
-  await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })
+  await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-Http-session=${token}` } })
   t.same(seen, ['carol', null])
 })
 
@@ -143,7 +143,7 @@ t.test('request.session is a fresh object on every request', async (t) => {
     return before
   })
   const token = createSession('dave', { secret: SECRET, now: () => T0 })
-  t.same((await app.inject({ url: '/', headers: { cookie: `__Host-session=${token}` } })).json(), { userId: 'dave', issuedAt: null, expiresAt: T0 / 1000 + 2592000, sessionId: null })
+  t.same((await app.inject({ url: '/', headers: { cookie: `__Host-Http-session=${token}` } })).json(), { userId: 'dave', issuedAt: null, expiresAt: T0 / 1000 + 2592000, sessionId: null })
   t.same((await app.inject({ url: '/' })).json(), NONE, 'nothing carried over from the last request')
   t.not(objects[0], objects[1])
 })
@@ -155,7 +155,7 @@ t.test('one Set-Cookie for the session per response, the last call winning; othe
   app.post('/twice', async (_request, reply) => {
     reply.header('set-cookie', 'theme=dark')
     reply.createSession('first')
-    const token = reply.createSession('second')
+    const { token } = await reply.createSession('second')
     reply.header('set-cookie', 'lang=en')
     return { token }
   })
@@ -166,7 +166,7 @@ t.test('one Set-Cookie for the session per response, the last call winning; othe
   })
   const twice = await app.inject({ method: 'POST', url: '/twice' })
   t.equal(sessionCookie(twice.headers)?.value, twice.json().token)
-  t.same((twice.headers['set-cookie'] as string[]).filter((c) => !c.startsWith('__Host-session=')), ['theme=dark', 'lang=en'])
+  t.same((twice.headers['set-cookie'] as string[]).filter((c) => !c.startsWith('__Host-Http-session=')), ['theme=dark', 'lang=en'])
   const inOut = await app.inject({ method: 'POST', url: '/in-and-out' })
   t.equal(sessionCookie(inOut.headers)?.value, '', 'the clearing cookie replaced the login')
   t.same(inOut.json(), { userId: null })
@@ -198,10 +198,10 @@ t.test('requireSession answers 401 with Fastify\'s error body, and lets a sessio
   const denied = await app.inject({ url: '/private' })
   t.equal(denied.statusCode, 401)
   t.same(denied.json(), { statusCode: 401, code: 'FST_DBBASIC_SESSIONS_UNAUTHORIZED', error: 'Unauthorized', message: 'No valid session' })
-  const forged = await app.inject({ url: '/private', headers: { cookie: '__Host-session=' + createSession('eve', { secret: OTHER_SECRET }) } })
+  const forged = await app.inject({ url: '/private', headers: { cookie: '__Host-Http-session=' + createSession('eve', { secret: OTHER_SECRET }) } })
   t.equal(forged.statusCode, 401)
   const token = createSession('erin', { secret: SECRET, now: () => T0 })
-  const allowed = await app.inject({ url: '/private', headers: { cookie: `__Host-session=${token}` } })
+  const allowed = await app.inject({ url: '/private', headers: { cookie: `__Host-Http-session=${token}` } })
   t.equal(allowed.statusCode, 200)
   t.same(allowed.json(), { userId: 'erin' })
 })
@@ -215,7 +215,7 @@ t.test('requireSession can guard a whole scope as a hook', async (t) => {
     admin.get('/admin', async (request) => ({ userId: request.session.userId }))
   })
   t.equal((await app.inject({ url: '/admin' })).statusCode, 401)
-  const res = await app.inject({ url: '/admin', headers: { cookie: '__Host-session=' + createSession(7, { secret: SECRET }) } })
+  const res = await app.inject({ url: '/admin', headers: { cookie: '__Host-Http-session=' + createSession(7, { secret: SECRET }) } })
   t.same(res.json(), { userId: '7' })
 })
 
@@ -232,13 +232,13 @@ for (const order of ['before', 'after', 'not at all'] as const) {
       return { userId: request.session.userId, cookies: request.cookies ?? null }
     })
     const token = createSession('frank', { secret: SECRET, now: () => T0 })
-    const res = await app.inject({ method: 'POST', url: '/login', headers: { cookie: `__Host-session=${token}; x=1` } })
+    const res = await app.inject({ method: 'POST', url: '/login', headers: { cookie: `__Host-Http-session=${token}; x=1` } })
     t.equal(res.statusCode, 200)
     t.equal(getSession(sessionCookie(res.headers)?.value, { secret: SECRET, now: () => T0 }), 'frank')
     if (order === 'not at all') {
       t.same(res.json(), { userId: 'frank', cookies: null }, 'the plugin does not decorate the app with @fastify/cookie')
     } else {
-      t.same(res.json(), { userId: 'frank', cookies: { '__Host-session': token, x: '1' } })
+      t.same(res.json(), { userId: 'frank', cookies: { '__Host-Http-session': token, x: '1' } })
       t.ok((res.headers['set-cookie'] as string[]).some((c) => c.startsWith('theme=dark')), "the app's own cookie is sent too")
     }
   })
@@ -250,26 +250,26 @@ t.test('two cookies of the session\'s name: never the planted user when they dis
   const mine = createSession('me', { secret: SECRET, now: () => T0 })
   const planted = createSession('attacker', { secret: SECRET, now: () => T0 })
   const who = async (cookie: string): Promise<string | null> => (await app.inject({ url: '/whoami', headers: { cookie } })).json().userId
-  t.equal(await who(`__Host-session=garbage; __Host-session=${mine}`), 'me', 'an invalid duplicate is ignored')
-  t.equal(await who(`__Host-session=${mine}; __Host-session=${mine}`), 'me')
-  t.equal(await who(`__Host-session=${planted}; __Host-session=${mine}`), null, 'two valid users: no session at all')
-  t.equal(await who(`__Host-session=${mine}; __Host-session=${planted}`), null)
+  t.equal(await who(`__Host-Http-session=garbage; __Host-Http-session=${mine}`), 'me', 'an invalid duplicate is ignored')
+  t.equal(await who(`__Host-Http-session=${mine}; __Host-Http-session=${mine}`), 'me')
+  t.equal(await who(`__Host-Http-session=${planted}; __Host-Http-session=${mine}`), null, 'two valid users: no session at all')
+  t.equal(await who(`__Host-Http-session=${mine}; __Host-Http-session=${planted}`), null)
 })
 
 t.test('a percent-encoded token, as some clients send it, still verifies', async (t) => {
   const app = await buildApp()
   t.teardown(() => app.close())
   const token = createSession('gina', { secret: SECRET, now: () => T0 })
-  const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${encodeURIComponent(token)}` } })
+  const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${encodeURIComponent(token)}` } })
   t.equal(res.json().userId, 'gina')
-  const broken = await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${token}%E0%A4%A` } })
+  const broken = await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${token}%E0%A4%A` } })
   t.equal(broken.json().userId, null, 'a broken escape is just a bad value')
 })
 
 t.test('a clock that returns no number is a bug reported as a 500', async (t) => {
   const app = await buildApp({ now: () => NaN })
   t.teardown(() => app.close())
-  const res = await app.inject({ url: '/whoami', headers: { cookie: '__Host-session=' + createSession('h', { secret: SECRET }) } })
+  const res = await app.inject({ url: '/whoami', headers: { cookie: '__Host-Http-session=' + createSession('h', { secret: SECRET }) } })
   t.equal(res.statusCode, 500)
   t.equal(res.json().message, 'fastify-dbbasic-sessions: now must return a finite number of milliseconds; got NaN')
 })
@@ -291,7 +291,7 @@ t.test('at most four cookies of the session\'s name are verified; more count as 
   t.teardown(() => app.close())
   const mine = createSession('me', { secret: SECRET, now: () => T0 })
   const forged = createSession('me', { secret: OTHER_SECRET, now: () => T0 })
-  const header = (n: number, last: string): string => [...Array.from({ length: n - 1 }, () => `__Host-session=${forged}`), `__Host-session=${last}`].join('; ')
+  const header = (n: number, last: string): string => [...Array.from({ length: n - 1 }, () => `__Host-Http-session=${forged}`), `__Host-Http-session=${last}`].join('; ')
   t.equal((await app.inject({ url: '/whoami', headers: { cookie: header(4, mine) } })).json().userId, 'me', 'four: the valid one is found')
   t.equal((await app.inject({ url: '/whoami', headers: { cookie: header(5, mine) } })).json().userId, null, 'five: no session')
   t.equal(logs.records.filter((r) => r.reason === 'conflicting cookies').length, 1)

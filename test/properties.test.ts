@@ -168,7 +168,7 @@ t.test('size: reply.createSession refuses a user id whose Set-Cookie would pass 
     if (res.json().ok === true) {
       fits++
       t.ok(header !== undefined && Buffer.byteLength(header) <= 4096, 'a cookie that fits is set')
-      t.equal(getSession(header!.split(';')[0].slice('__Host-session='.length), options), id)
+      t.equal(getSession(header!.split(';')[0].slice('__Host-Http-session='.length), options), id)
     } else {
       refused++
       t.equal(res.json().code, 'FST_DBBASIC_SESSIONS_TOO_LARGE')

@@ -28,7 +28,7 @@ function python (tokens: string[], secret: string, nowMs: number): string[] {
 t.test('logins, renewals, re-signings, remember-me and per-login ttls made by the plugin are read by Python', async (t) => {
   const time = clock()
   const app = await buildApp({ ttl: 3600, rolling: true, secret: [SECRET, OTHER_SECRET], now: time.now }, undefined, (app) => {
-    app.post('/remember', async (_request, reply) => ({ token: reply.createSession('Zoë 用户', { persistent: false, ttl: 600 }) }))
+    app.post('/remember', async (_request, reply) => ({ token: (await reply.createSession('Zoë 用户', { persistent: false, ttl: 600 })).token }))
   })
   t.teardown(() => app.close())
   const login = (await app.inject({ method: 'POST', url: '/login?user=alice' })).json().token as string

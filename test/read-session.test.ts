@@ -12,7 +12,7 @@ const token = (user: string, options: { ttl?: number, at?: number, secret?: stri
 
 /** A route that reads a session from the token in its query string, not from its own cookie. */
 function readRoute (app: FastifyInstance): void {
-  app.get<{ Querystring: { t: string } }>('/read', async (request) => app.readSession(`__Host-session=${request.query.t}`))
+  app.get<{ Querystring: { t: string } }>('/read', async (request) => app.readSession(`__Host-Http-session=${request.query.t}`))
 }
 
 async function setup (options: FastifyDbbasicSessionsOptions = {}): Promise<{ app: FastifyInstance, logs: LogCapture }> {
@@ -39,15 +39,15 @@ t.test('the same answer and reason as the onRequest hook, case by case', async (
   const cases: Array<[string, string | undefined, Session, string | undefined]> = [
     ['no Cookie header', undefined, NONE, 'no cookie'],
     ['other cookies only', 'theme=dark; lang=en', NONE, 'no cookie'],
-    ['a valid cookie', `theme=dark; __Host-session=${alice}`, alive, undefined],
-    ['a forged cookie', `__Host-session=${forged}`, NONE, 'bad signature'],
-    ['another secret\'s cookie', `__Host-session=${token('alice', { secret: OTHER_SECRET })}`, NONE, 'bad signature'],
-    ['a malformed cookie', '__Host-session=a.b.c', NONE, 'malformed'],
-    ['an expired cookie', `__Host-session=${token('alice', { at: T0 - 3600_000, ttl: 60 })}`, NONE, 'expired'],
-    ['two valid cookies for different users', `__Host-session=${alice}; __Host-session=${bob}`, NONE, 'conflicting cookies'],
-    ['two valid cookies for the same user', `__Host-session=${alice}; __Host-session=${alice2}`, alive, undefined],
-    ['a forged duplicate beside a valid cookie', `__Host-session=${forged}; __Host-session=${alice}`, alive, undefined],
-    ['five cookies of the name', Array(5).fill(`__Host-session=${alice}`).join('; '), NONE, 'conflicting cookies']
+    ['a valid cookie', `theme=dark; __Host-Http-session=${alice}`, alive, undefined],
+    ['a forged cookie', `__Host-Http-session=${forged}`, NONE, 'bad signature'],
+    ['another secret\'s cookie', `__Host-Http-session=${token('alice', { secret: OTHER_SECRET })}`, NONE, 'bad signature'],
+    ['a malformed cookie', '__Host-Http-session=a.b.c', NONE, 'malformed'],
+    ['an expired cookie', `__Host-Http-session=${token('alice', { at: T0 - 3600_000, ttl: 60 })}`, NONE, 'expired'],
+    ['two valid cookies for different users', `__Host-Http-session=${alice}; __Host-Http-session=${bob}`, NONE, 'conflicting cookies'],
+    ['two valid cookies for the same user', `__Host-Http-session=${alice}; __Host-Http-session=${alice2}`, alive, undefined],
+    ['a forged duplicate beside a valid cookie', `__Host-Http-session=${forged}; __Host-Http-session=${alice}`, alive, undefined],
+    ['five cookies of the name', Array(5).fill(`__Host-Http-session=${alice}`).join('; '), NONE, 'conflicting cookies']
   ]
   for (const [what, header, expected, reason] of cases) {
     const [read, readReasons] = await reasonsOf(logs, () => app.readSession(header))
@@ -70,12 +70,12 @@ t.test('absoluteTtl and a login time in the future are checked', async (t) => {
   const { app: after, logs } = await setup({ ttl: 1800, absoluteTtl: 1800, rolling: true, now: time.now })
   t.teardown(() => after.close())
   time.set(T0 + 1000_000)
-  t.match(await after.readSession(`__Host-session=${issued}`), { userId: 'c', issuedAt: S0, expiresAt: S0 + 1800 }, 'the cap shortens the session')
+  t.match(await after.readSession(`__Host-Http-session=${issued}`), { userId: 'c', issuedAt: S0, expiresAt: S0 + 1800 }, 'the cap shortens the session')
   time.set(T0 + 1800_000)
-  t.same(await reasonsOf(logs, () => after.readSession(`__Host-session=${issued}`)), [NONE, ['absolute lifetime over']])
+  t.same(await reasonsOf(logs, () => after.readSession(`__Host-Http-session=${issued}`)), [NONE, ['absolute lifetime over']])
 
   time.set(T0 - 600_000)
-  t.same(await reasonsOf(logs, () => after.readSession(`__Host-session=${issued}`)), [NONE, ['issued in the future']])
+  t.same(await reasonsOf(logs, () => after.readSession(`__Host-Http-session=${issued}`)), [NONE, ['issued in the future']])
 })
 
 t.test('validate is called with request null; false means no session, reason "revoked"', async (t) => {
@@ -89,8 +89,8 @@ t.test('validate is called with request null; false means no session, reason "re
   t.teardown(() => app.close())
   const loggedIn = (await app.inject({ method: 'POST', url: '/login?user=alice' })).json().token as string
   const revoked = (await app.inject({ method: 'POST', url: '/login?user=revoked' })).json().token as string
-  t.match(await app.readSession(`__Host-session=${loggedIn}`), { userId: 'alice', issuedAt: S0, expiresAt: S0 + 2592000 })
-  t.same(await reasonsOf(logs, () => app.readSession(`__Host-session=${revoked}`)), [NONE, ['revoked']])
+  t.match(await app.readSession(`__Host-Http-session=${loggedIn}`), { userId: 'alice', issuedAt: S0, expiresAt: S0 + 2592000 })
+  t.same(await reasonsOf(logs, () => app.readSession(`__Host-Http-session=${revoked}`)), [NONE, ['revoked']])
   t.match(calls, [
     [{ userId: 'alice', issuedAt: S0, expiresAt: S0 + 2592000, sessionId: String }, null],
     [{ userId: 'revoked', issuedAt: S0, expiresAt: S0 + 2592000, sessionId: String }, null]
@@ -103,7 +103,7 @@ t.test('a validate that throws, or returns something else than a boolean, reject
   let verdict: () => unknown = () => { throw new Error('user store down') }
   const { app } = await setup({ validate: async () => verdict() as boolean })
   t.teardown(() => app.close())
-  const cookie = `__Host-session=${token('alice')}`
+  const cookie = `__Host-Http-session=${token('alice')}`
   await t.rejects(app.readSession(cookie), { message: 'user store down' })
   verdict = () => 'yes'
   await t.rejects(app.readSession(cookie), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION' })
@@ -117,7 +117,7 @@ t.test('never sets a cookie, and reports when the token really ends, where the h
   const old = token('o', { secret: OTHER_SECRET })
   time.set(T0 + 3000_000)
 
-  const hooked = await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${login}` } })
+  const hooked = await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${login}` } })
   t.ok(hooked.headers['set-cookie'], 'the hook renews: the baseline')
   t.equal(hooked.json().expiresAt, S0 + 3000 + 3600)
 
@@ -135,7 +135,7 @@ t.test('no header (undefined or null) is no session; any other non-string is a T
   t.teardown(() => app.close())
   t.same(await app.readSession(undefined), NONE)
   t.same(await app.readSession(null), NONE)
-  const wrong: unknown[] = [42, ['__Host-session=x'], { cookie: 'x' }, true]
+  const wrong: unknown[] = [42, ['__Host-Http-session=x'], { cookie: 'x' }, true]
   for (const value of wrong) {
     await t.rejects(app.readSession(value as string), {
       name: 'TypeError',
@@ -153,5 +153,5 @@ t.test('validate gets a copy: changing it changes nothing in the answer', async 
     }
   })
   t.teardown(() => app.close())
-  t.same(await app.readSession(`__Host-session=${token('alice')}`), { userId: 'alice', issuedAt: null, expiresAt: S0 + 3600, sessionId: null })
+  t.same(await app.readSession(`__Host-Http-session=${token('alice')}`), { userId: 'alice', issuedAt: null, expiresAt: S0 + 3600, sessionId: null })
 })

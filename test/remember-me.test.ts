@@ -14,7 +14,7 @@ async function setup (options: FastifyDbbasicSessionsOptions): Promise<FastifyIn
   return buildApp(options, undefined, (app) => {
     app.post<{ Querystring: { user: string, remember?: string, ttl?: string } }>('/signin', async (request, reply) => {
       const { user, remember, ttl } = request.query
-      const token = reply.createSession(user, {
+      const { token } = await reply.createSession(user, {
         persistent: remember === undefined ? undefined : remember === 'yes',
         ttl: ttl === undefined ? undefined : Number(ttl)
       })

@@ -15,7 +15,7 @@ t.test('an attacker\'s sign-in/sign-out loop holds at most maxRevokedSessions re
   const app = await buildApp({ revocation: { store, maxRevokedSessions: 50 } }, logs)
   t.teardown(() => app.close())
   const login = async (user: string): Promise<string> => (await app.inject({ method: 'POST', url: `/login?user=${user}` })).json().token
-  const logout = async (token: string): Promise<number> => (await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })).statusCode
+  const logout = async (token: string): Promise<number> => (await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-Http-session=${token}` } })).statusCode
   const victim = await login('victim')
   const attackerPhone = await login('mallory')
   for (let i = 0; i < 500; i++) t.equal(await logout(await login('mallory')), 200, `round ${i}`)
@@ -47,7 +47,7 @@ t.test('a revoked session costs at most 16 bytes of memory in the default (memor
     // Typed arrays keep their bytes outside the JavaScript heap: both are counted.
     const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers }
     const before = used()
-    for (const id of ids) await app.revokeSession(id)
+    for (const id of ids) await app.revokeSessionById(id)
     // What the minute's prune does: the last additions merged into the sorted arrays.
     await store.prune(${S0})
     gc(); gc()

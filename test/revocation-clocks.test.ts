@@ -28,7 +28,7 @@ async function processOn (t: Test, store: LogStore, now: () => number, options: 
   const logs = new LogCapture()
   const app = await buildApp({ now, ...options, revocation: { store, staleness: 60 } }, logs, (app) => {
     app.post<{ Querystring: { user: string } }>('/everywhere', async (request) => {
-      await app.revokeSessions(request.query.user)
+      await app.revokeAllSessions(request.query.user)
       return { ok: true }
     })
   })

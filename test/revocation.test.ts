@@ -14,11 +14,11 @@ async function pair (t: Test, options: FastifyDbbasicSessionsOptions = {}, store
   const make = async (): Promise<FastifyInstance> => {
     const app = await buildApp({ revocation: { store }, ...options }, undefined, (app) => {
       app.post<{ Querystring: { user: string } }>('/everywhere', async (request) => {
-        await app.revokeSessions(request.query.user)
+        await app.revokeAllSessions(request.query.user)
         return { ok: true }
       })
       app.post<{ Querystring: { id: string } }>('/device', async (request) => {
-        await app.revokeSession(request.query.id)
+        await app.revokeSessionById(request.query.id)
         return { ok: true }
       })
     })
@@ -30,7 +30,7 @@ async function pair (t: Test, options: FastifyDbbasicSessionsOptions = {}, store
 
 const login = async (app: FastifyInstance, user: string): Promise<string> => (await app.inject({ method: 'POST', url: `/login?user=${user}` })).json().token
 const logout = async (app: FastifyInstance, token: string): Promise<number> =>
-  (await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })).statusCode
+  (await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-Http-session=${token}` } })).statusCode
 /** Lets the memory store's push reach the other instance. */
 const settle = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
 
@@ -99,7 +99,7 @@ t.test('revokeSessions covers tokens with a login time and no session id (an old
   const python = createSession('hal', { secret: OTHER_SECRET, now: () => T0 })
   const resigned = (await visit(a, python)).cookie!.value
   t.equal(payloadOf(resigned).sid?.length, 22, 'the re-signed Python token carries its copies\' key as its id')
-  await a.revokeSessions('hal')
+  await a.revokeAllSessions('hal')
   await settle()
   for (const token of [older, python, resigned]) t.same((await visit(b, token)).session, NONE)
 })
@@ -118,7 +118,7 @@ t.test('revokeSession ends one device by its session id, kept across renewals', 
   t.same((await visit(b, phone)).session, NONE)
   t.same((await visit(b, renewed)).session, NONE, 'the renewed copy too')
   t.equal((await visit(b, laptop)).session.userId, 'dan', 'the other device stays')
-  await t.rejects(a.revokeSession('not a session id'), { name: 'TypeError', message: /revokeSession takes a session id/ })
+  await t.rejects(a.revokeSessionById('not a session id'), { name: 'TypeError', message: /revokeSessionById takes a session id \(request\.session\.sessionId\): 16 to 64 base64url characters; to sign a user out everywhere, use revokeAllSessions\(userId\)/ })
 })
 
 t.test('by default a sign-out ends the session: a copy of the cookie taken before it is refused', async (t) => {
@@ -135,8 +135,8 @@ t.test('revocation: false turns it off by name: a copy stays valid until it expi
   const token = await login(app, 'erin')
   t.equal(await logout(app, token), 200)
   t.equal((await visit(app, token)).session.userId, 'erin', 'stateless: a copy stays valid until it expires')
-  await t.rejects(app.revokeSessions('erin'), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /revokeSessions needs revocation, which is off \(revocation: false\)/ })
-  await t.rejects(app.revokeSession(payloadOf(token).sid as string), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /revokeSession needs revocation, which is off/ })
+  await t.rejects(app.revokeAllSessions('erin'), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /revokeAllSessions needs revocation, which is off \(revocation: false\)/ })
+  await t.rejects(app.revokeSessionById(payloadOf(token).sid as string), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION', message: /revokeSessionById needs revocation, which is off/ })
 })
 
 /** A memory store that records what is written to it (not shared: the plugin reads it). */
@@ -156,7 +156,7 @@ t.test('a revocation is kept only until no token it covers can be valid', async 
   const [a] = await pair(t, { ttl: 600, now: time.now }, store)
   const token = await login(a, 'fay')
   await logout(a, token)
-  await a.revokeSessions('fay')
+  await a.revokeAllSessions('fay')
   t.same(store.written.map((r) => r.kind), ['session', 'user'])
   const [session, user] = store.written
   t.equal(session.until, S0 + 600 + 2, 'a session: its end, plus the staleness during which another process may still renew it')
@@ -164,7 +164,7 @@ t.test('a revocation is kept only until no token it covers can be valid', async 
 
   const capped = recording()
   const [c] = await pair(t, { ttl: 600, absoluteTtl: 3600, rolling: true, clockTolerance: 5, now: time.now }, capped)
-  await c.revokeSessions('fay')
+  await c.revokeAllSessions('fay')
   t.equal(capped.written[0].until, S0 + 6 + 3600 + 5 + 2, 'absoluteTtl (and the clock tolerance, in the margin and the grace) bound a user\'s')
   const rolling = await login(c, 'gia')
   time.advance(100)
@@ -183,7 +183,7 @@ t.test('the memory store drops what expired: past its end a session\'s revocatio
   const store = memoryStore()
   const [a] = await pair(t, { ttl: 600, now: time.now }, store)
   await logout(a, await login(a, 'fay'))
-  await a.revokeSessions('fay')
+  await a.revokeAllSessions('fay')
   t.same((await store.since(null, S0)).revocations.map((r) => r.kind), ['session', 'user'])
   await store.prune!(S0 + 603)
   t.same((await store.since(null, S0 + 603)).revocations.map((r) => r.kind), ['user'], 'past its end the session\'s is dropped')
@@ -199,20 +199,20 @@ t.test('a revocation that cannot be stored is never reported as done', async (t)
   }
   const app = await buildApp({ revocation: { store } }, logs, (app) => {
     app.post('/everywhere', async (request) => {
-      await app.revokeSessions(request.session.userId as string)
+      await app.revokeAllSessions(request.session.userId as string)
       return { ok: true }
     })
   })
   t.teardown(() => app.close())
   const token = await login(app, 'gus')
   fail = true
-  const out = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })
+  const out = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-Http-session=${token}` } })
   t.equal(out.statusCode, 503)
   t.same(out.json(), { statusCode: 503, code: 'FST_DBBASIC_SESSIONS_REVOCATION_FAILED', error: 'Service Unavailable', message: 'The sign-out could not be completed; please try again' })
   t.equal(out.headers['set-cookie'], undefined, 'the cookie is kept: this browser stays signed in, as the session does')
   t.equal(out.headers['cache-control'], 'no-store')
   t.equal((await visit(app, token)).session.userId, 'gus', 'nothing was revoked, here either')
-  const everywhere = await app.inject({ method: 'POST', url: '/everywhere', headers: { cookie: `__Host-session=${token}` } })
+  const everywhere = await app.inject({ method: 'POST', url: '/everywhere', headers: { cookie: `__Host-Http-session=${token}` } })
   t.equal(everywhere.statusCode, 503)
   t.same(logs.records.filter((r) => r.level === 50 && String(r.msg).startsWith('fastify-dbbasic-sessions')).map((r) => [r.kind, r.msg]), [
     ['session', 'fastify-dbbasic-sessions: a revocation could not be stored (if the store took it, it did so within the timeout, never after); the caller was told'],

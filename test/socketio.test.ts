@@ -58,7 +58,7 @@ t.test('socket.io: a signed-in client is accepted and sees its user id; the othe
   const token = createSession('alice', { secret: SECRET })
   // A browser starts with long polling: the handshake is then a plain HTTP request.
   for (const transports of [['websocket'], ['polling', 'websocket']]) {
-    const signedIn = await dial(server.url, `theme=dark; __Host-session=${token}`, transports)
+    const signedIn = await dial(server.url, `theme=dark; __Host-Http-session=${token}`, transports)
     sockets.push(signedIn.socket)
     t.equal(signedIn.refused, null, transports.join(', '))
     t.equal(await signedIn.socket.timeout(BOUND_MS).emitWithAck('whoami'), 'alice', transports.join(', '))
@@ -67,8 +67,8 @@ t.test('socket.io: a signed-in client is accepted and sees its user id; the othe
   const refusals: Array<[string, string | undefined]> = [
     ['anonymous', undefined],
     ['other cookies only', 'theme=dark'],
-    ['forged', `__Host-session=${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`],
-    ['signed with another secret', `__Host-session=${createSession('alice', { secret: OTHER_SECRET })}`]
+    ['forged', `__Host-Http-session=${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`],
+    ['signed with another secret', `__Host-Http-session=${createSession('alice', { secret: OTHER_SECRET })}`]
   ]
   for (const [what, cookie] of refusals) {
     const client = await dial(server.url, cookie)
@@ -87,7 +87,7 @@ t.test('socket.io: when the session cannot be read, the client gets a fixed mess
     for (const s of sockets) s.close()
     await server.close()
   })
-  const client = await dial(server.url, `__Host-session=${createSession('alice', { secret: SECRET })}`)
+  const client = await dial(server.url, `__Host-Http-session=${createSession('alice', { secret: SECRET })}`)
   sockets.push(client.socket)
   t.equal(client.refused, 'server error')
   t.notMatch(client.refused ?? '', /ECONNREFUSED|users db/)

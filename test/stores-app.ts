@@ -25,10 +25,10 @@ await app.register(sessions, {
     timeout: 1000
   }
 })
-app.post<{ Querystring: { user: string } }>('/login', async (request, reply) => ({ token: reply.createSession(request.query.user) }))
-app.post('/logout', async (_request, reply) => reply.destroySession().send({ ok: true }))
+app.post<{ Querystring: { user: string } }>('/login', async (request, reply) => ({ token: (await reply.createSession(request.query.user)).token }))
+app.post('/logout', async (_request, reply) => { await reply.destroySession(); return { ok: true } })
 app.post<{ Querystring: { user: string } }>('/everywhere', async (request) => {
-  await app.revokeSessions(request.query.user)
+  await app.revokeAllSessions(request.query.user)
   return { ok: true }
 })
 app.get('/private', { preHandler: app.requireSession }, async (request) => ({ userId: request.session.userId }))

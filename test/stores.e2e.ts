@@ -48,7 +48,7 @@ const RECOVERED = 'answers again'
 /** How many times the app logged `text`. */
 const count = (app: App, text: string): number => app.output().split(text).length - 1
 
-const cookie = (token: string): Record<string, string> => ({ cookie: `__Host-session=${token}` })
+const cookie = (token: string): Record<string, string> => ({ cookie: `__Host-Http-session=${token}` })
 async function call (app: App, method: string, path: string, token?: string): Promise<number> {
   const response = await fetch(app.base + path, { method, headers: token === undefined ? {} : cookie(token), signal: AbortSignal.timeout(5000) })
   await response.arrayBuffer()

@@ -33,7 +33,7 @@ const cases: Array<[string, string, string]> = [
 t.test('the untouched token signs in (the baseline the cases change)', async (t) => {
   const app = await buildApp()
   t.teardown(() => app.close())
-  t.equal((await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${valid}` } })).json().userId, '42')
+  t.equal((await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${valid}` } })).json().userId, '42')
 })
 
 for (const [what, value, reason] of cases) {
@@ -41,7 +41,7 @@ for (const [what, value, reason] of cases) {
     const logs = new LogCapture()
     const app = await buildApp({}, logs)
     t.teardown(() => app.close())
-    const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${value}` } })
+    const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${value}` } })
     t.equal(res.statusCode, 200)
     t.same(res.json(), NONE)
     const ours = logs.records.filter((r) => String(r.msg).startsWith('fastify-dbbasic-sessions'))
@@ -69,6 +69,6 @@ t.test('two valid cookies for different users give reason "conflicting cookies"'
   const app = await buildApp({}, logs)
   t.teardown(() => app.close())
   const other = createSession('43', { secret: SECRET, now: () => T0 })
-  t.same((await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${valid}; __Host-session=${other}` } })).json(), NONE)
+  t.same((await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${valid}; __Host-Http-session=${other}` } })).json(), NONE)
   t.same(logs.records.filter((r) => r.reason !== undefined).map((r) => r.reason), ['conflicting cookies'])
 })

@@ -67,6 +67,16 @@ t.test('gen, the user\'s sign-out everywhere a login came after, is written afte
   }
 })
 
+t.test('in our own spacing, a field the fast reader does not take goes to JSON.parse, which decides', async (t) => {
+  for (const field of ['iat', 'gen', 'renewed', 'ttl']) {
+    const read = (odd: string): unknown => verifyToken(sign(b64url(Buffer.from(`{"user_id": "42", "expires": ${NOW + 300}, "${field}": ${odd}}`))), keys, NOW)
+    t.match(read('"1"'), { userId: '42', [field]: null }, `${field}: a string counts as absent`)
+    t.match(read('1234567890123456'), { userId: '42', [field]: 1234567890123456 }, `${field}: 16 digits, still exact`)
+    t.equal(read('01'), 'malformed', `${field}: a leading zero is not JSON`)
+    t.equal(read(''), 'malformed', `${field}: nothing is not JSON`)
+  }
+})
+
 t.test('a per-login ttl and a browser-session flag are written after iat, only when given, and read back', async (t) => {
   const token = encodeToken('42', NOW + 300, keys[0], { iat: NOW, ttl: 300, persistent: false })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764115500, "iat": 1764115200, "ttl": 300, "persistent": false}')

@@ -51,7 +51,7 @@ t.test('a throwing or rejecting validate fails the request through Fastify\'s er
     let routeRan = false
     app.get('/', async () => { routeRan = true; return 'ok' })
     const token = createSession('x', { secret: SECRET, ttl: 600, now: () => T0 })
-    const res = await app.inject({ url: '/', headers: { cookie: `__Host-session=${token}` } })
+    const res = await app.inject({ url: '/', headers: { cookie: `__Host-Http-session=${token}` } })
     t.equal(res.statusCode, 503, 'the app\'s error handler answered')
     t.same(handled, ['user database is down'])
     t.notOk(routeRan, 'no silent login or logout: the route never ran')
@@ -68,7 +68,7 @@ t.test('an error handler sees request.session as an empty session, never null, w
     app.setErrorHandler((_err, request, reply) => reply.code(503).send({ signedIn: request.session.userId !== null, session: request.session }))
     app.get('/', async () => 'ok')
     const token = createSession('x', { secret: SECRET, now: () => T0 })
-    const res = await app.inject({ url: '/', headers: { cookie: `__Host-session=${token}` } })
+    const res = await app.inject({ url: '/', headers: { cookie: `__Host-Http-session=${token}` } })
     t.equal(res.statusCode, 503, res.body)
     t.same(res.json(), { signedIn: false, session: NONE })
   }
@@ -80,7 +80,7 @@ t.test('a validate that returns something other than a boolean is an error whose
     const logs = new LogCapture()
     const app = await buildApp({ validate: validate as unknown as () => boolean }, logs)
     t.teardown(() => app.close())
-    const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${createSession('x', { secret: SECRET, now: () => T0 })}` } })
+    const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${createSession('x', { secret: SECRET, now: () => T0 })}` } })
     t.equal(res.statusCode, 500)
     t.equal(res.json().message, 'fastify-dbbasic-sessions: validate must return true or false (or a promise of one)')
     t.notMatch(res.body, /internal-detail|admin|undefined/, 'the returned value never reaches the client')
@@ -170,20 +170,21 @@ t.test('a renewal still in flight when the user signs out does not undo the sign
       app.get('/slow', async (request) => { await slow; return request.session })
       app.post('/logout-everywhere', async (_request, reply) => {
         sessionsValidAfter = Math.floor(time.now() / 1000)
-        return reply.destroySession().send({ ok: true })
+        await reply.destroySession()
+        return { ok: true }
       })
     })
     t.teardown(() => app.close())
     const { token } = (await app.inject({ method: 'POST', url: '/login?user=u' })).json()
     time.set(T0 + 2000_000)
     // A slow request, due for renewal, starts; the user signs out while it runs.
-    const inFlight = app.inject({ url: '/slow', headers: { cookie: `__Host-session=${token}` } })
+    const inFlight = app.inject({ url: '/slow', headers: { cookie: `__Host-Http-session=${token}` } })
     await new Promise((resolve) => setImmediate(resolve))
-    const logout = await app.inject({ method: 'POST', url: recipe ? '/logout-everywhere' : '/logout', headers: { cookie: `__Host-session=${token}` } })
-    t.equal(sessionCookie(logout.headers, '__Host-session')!.value, '', 'the sign-out response clears the cookie')
+    const logout = await app.inject({ method: 'POST', url: recipe ? '/logout-everywhere' : '/logout', headers: { cookie: `__Host-Http-session=${token}` } })
+    t.equal(sessionCookie(logout.headers, '__Host-Http-session')!.value, '', 'the sign-out response clears the cookie')
     release()
     const late = await inFlight
-    const renewed = sessionCookie(late.headers, '__Host-session')
+    const renewed = sessionCookie(late.headers, '__Host-Http-session')
     t.ok(renewed !== undefined, 'the slow response arrives after it, carrying a renewal the browser keeps')
     time.set(T0 + 2001_000)
     const next = await visit(app, renewed!.value)

@@ -39,7 +39,7 @@ t.test('the plugin gives the same verdict for every vector sent as a cookie', as
     t.teardown(() => app.close())
     for (const v of cases) {
       now = v.now * 1000
-      const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-session=${v.token}` } })
+      const res = await app.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${v.token}` } })
       t.equal(res.statusCode, 200)
       t.equal(res.json().userId, v.expect, v.case)
       sent++

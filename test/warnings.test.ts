@@ -16,7 +16,7 @@ async function build (t: Test, options: FastifyDbbasicSessionsOptions = {}, trus
   const time = clock()
   const app = Fastify({ logger: { level: 'warn', stream: logs }, trustProxy })
   await app.register(plugin, { secret: SECRET, ttl: 3600, rolling: true, now: time.now, ...options })
-  app.post('/login', async (_request, reply) => ({ token: reply.createSession('alice') }))
+  app.post('/login', async (_request, reply) => ({ token: (await reply.createSession('alice')).token }))
   app.get('/whoami', async (request) => request.session)
   t.teardown(() => app.close())
   return { app, logs, time }
@@ -28,7 +28,7 @@ async function loginAndRenew (app: FastifyInstance, time: ReturnType<typeof cloc
   const token = login.json().token as string
   if (login.headers['set-cookie'] === undefined) throw new Error('no login cookie')
   time.set(T0 + 2000_000)
-  const renewal = await app.inject({ url: '/whoami', headers: { ...headers, cookie: `__Host-session=${token}` } })
+  const renewal = await app.inject({ url: '/whoami', headers: { ...headers, cookie: `__Host-Http-session=${token}` } })
   if (renewal.headers['set-cookie'] === undefined) throw new Error('no renewal cookie')
 }
 
@@ -88,7 +88,7 @@ t.test('a renewal over plain http to another host: one line', async (t) => {
   const login = await app.inject({ method: 'POST', url: '/login' })
   t.same(warnings(logs), [], 'the login came to localhost')
   time.set(T0 + 2000_000)
-  const renewal = await app.inject({ url: '/whoami', headers: { host: '10.0.0.5', cookie: `__Host-session=${login.json().token}` } })
+  const renewal = await app.inject({ url: '/whoami', headers: { host: '10.0.0.5', cookie: `__Host-Http-session=${login.json().token}` } })
   t.ok(renewal.headers['set-cookie'])
   t.equal(warnings(logs).length, 1)
   checkLine(t, warnings(logs)[0], '10.0.0.5')
@@ -103,7 +103,7 @@ t.test('X-Forwarded-Proto without trustProxy is plain http: the first line of th
 
 t.test('a route that logs only errors does not use up the one line: the next request to another route gets it', async (t) => {
   const { app, logs } = await build(t, {}, false, await fresh(t))
-  app.post('/quiet-login', { logLevel: 'error' }, async (_request, reply) => ({ token: reply.createSession('alice') }))
+  app.post('/quiet-login', { logLevel: 'error' }, async (_request, reply) => ({ token: (await reply.createSession('alice')).token }))
   await app.inject({ method: 'POST', url: '/quiet-login', headers: { host: 'app.example.com' } })
   t.same(warnings(logs), [], 'nothing from the quiet route')
   await app.inject({ method: 'POST', url: '/login', headers: { host: 'app.example.com' } })
@@ -127,7 +127,7 @@ t.test('a logger without isLevelEnabled still gets the line', async (t) => {
   const app = Fastify({ loggerInstance: logger })
   t.teardown(() => app.close())
   await app.register(await fresh(t), { secret: SECRET })
-  app.post('/login', async (_request, reply) => ({ token: reply.createSession('alice') }))
+  app.post('/login', async (_request, reply) => ({ token: (await reply.createSession('alice')).token }))
   await app.inject({ method: 'POST', url: '/login', headers: { host: 'app.example.com' } })
   t.equal(lines.length, 1)
   t.match(String(lines[0][0]), 'a Secure session cookie was set on a plain-http request to "app.example.com"')
@@ -140,7 +140,7 @@ t.test('trustProxy as a hop count: Fastify does not read X-Forwarded-Proto, and 
   const hops = Fastify({ trustProxy: 1 as unknown as boolean, logger: { level: 'warn', stream: logs } })
   t.teardown(() => hops.close())
   await hops.register(await fresh(t), { secret: SECRET })
-  hops.post('/login', async (request, reply) => ({ protocol: request.protocol, token: reply.createSession('alice') }))
+  hops.post('/login', async (request, reply) => ({ protocol: request.protocol, token: (await reply.createSession('alice')).token }))
   const res = await hops.inject({ method: 'POST', url: '/login', headers: { host: 'app.example.com', 'x-forwarded-proto': 'https' } })
   t.equal(res.json().protocol, 'http', "Fastify's own view of the request")
   t.equal(warnings(logs).length, 1)

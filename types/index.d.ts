@@ -50,7 +50,9 @@ export interface CookieOptions {
    */
   secure?: boolean | undefined
   /**
-   * Hide the cookie from page scripts (`document.cookie`).
+   * Hide the cookie from page scripts (`document.cookie`). `false` is said at start-up
+   * (a script injected into any page could then read the session), and is refused with
+   * a `__Http-` or `__Host-Http-` name.
    * @default true
    */
   httpOnly?: boolean | undefined
@@ -135,11 +137,14 @@ export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
   ttl?: number | undefined
   /**
    * Name of the session cookie. By default it follows the strongest prefix the cookie's
-   * attributes allow, so that another host or a plain-http response cannot plant it:
-   * `'__Host-session'` (secure, path `/`, no domain), `'__Secure-session'` (secure with a
-   * domain or another path), `'session'` (`secure: false`). A `__Host-` name requires
-   * `secure`, path `/` and no domain; a `__Secure-` name requires `secure`.
-   * @default '__Host-session'
+   * attributes allow, so that another host, a plain-http response or a page script
+   * cannot plant it: `'__Host-Http-session'` (secure, httpOnly, path `/`, no domain),
+   * `'__Http-session'` (secure and httpOnly, with a domain or another path),
+   * `'__Host-session'` / `'__Secure-session'` (the same without httpOnly), `'session'`
+   * (`secure: false`). Each prefix's rules are checked at register: `__Secure-` needs
+   * `secure`; `__Host-` also path `/` and no domain; `__Http-` needs `secure` and
+   * `httpOnly`; `__Host-Http-` all four.
+   * @default '__Host-Http-session'
    */
   cookieName?: string | undefined
   /**
@@ -212,9 +217,10 @@ export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
    */
   externalTtl?: number | undefined
   /**
-   * Server-side revocation: `destroySession` ends the presented session everywhere,
-   * `fastify.revokeSessions(userId)` signs a user out everywhere and
-   * `fastify.revokeSession(sessionId)` ends one device's session. Only the revocations
+   * Server-side revocation: `destroySession` ends the presented session everywhere (and
+   * `createSession` the one a request carried), `fastify.revokeAllSessions(userId)` signs a
+   * user out everywhere, `reply.revokeOtherSessions()` all but the current one, and
+   * `fastify.revokeSessionById(sessionId)` ends one device's session. Only the revocations
    * are stored, never the sessions; the request path does no I/O. On by default with a
    * store in this process's memory (a restart forgets it; said once at start-up);
    * `{ store }` shares them across processes, `false` turns revocation off.
@@ -447,10 +453,24 @@ export interface Session {
   /** When the session ends (Unix seconds), or `null` without a session. */
   expiresAt: number | null
   /**
-   * The session's id, kept across renewals: what `fastify.revokeSession` takes. `null`
+   * The session's id, kept across renewals: what `fastify.revokeSessionById` takes. `null`
    * without a session, or for a token without one (made by Python or the standalone API).
    */
   sessionId: string | null
+}
+
+/** The session `reply.createSession` and `reply.refreshLogin` made: what `request.session` now holds, and the token. */
+export interface SignedIn {
+  /** The user id, as the token carries it (a string). */
+  userId: string
+  /** The new session's id: what to record in a device list, and what `revokeSessionById` takes. */
+  sessionId: string
+  /** The login time (Unix seconds). */
+  issuedAt: number
+  /** When the session ends unless renewed (Unix seconds). */
+  expiresAt: number
+  /** The token the cookie carries, for a client that keeps it some other way. */
+  token: string
 }
 
 /** Options of `reply.createSession`. */
@@ -551,6 +571,7 @@ export type SessionEvent =
   | ({ event: 'renewal-deferred', reason: 'shared cache', userId: string } & SessionEventSource)
   | ({ event: 'created', userId: string, expiresAt: number } & SessionEventSource)
   | ({ event: 'destroyed' } & SessionEventSource)
+  | ({ event: 'login-refreshed', userId: string, expiresAt: number } & SessionEventSource)
   | ({ event: 'cross-origin-refused', reason: string } & SessionEventSource)
   | {
     /** The revocation store has not been read for longer than `staleness`; `policy` is `onStale`. */
@@ -617,20 +638,41 @@ declare module 'fastify' {
   }
   interface FastifyReply {
     /**
-     * Signs the user in: makes a token, sets the session cookie (Max-Age = ttl) and
-     * `request.session.userId`, and returns the token.
+     * Signs the user in: a new session (a new id), its cookie (Max-Age = ttl), and
+     * `request.session` filled. A valid session the request carried is ended on the
+     * server first (ASVS 7.2.4: a token planted or stolen before the sign-in stays out).
+     * Resolves once done; if that revocation cannot be stored, rejects with
+     * `RevocationFailedError` (503) and nothing changes: no cookie, no session. Not
+     * awaited, the response waits for it the same way.
      * @throws TypeError when `userId` is not a non-empty string or a safe integer;
      * Error `FST_DBBASIC_SESSIONS_REPLY_SENT` once the reply has been sent.
      */
-    createSession(userId: UserId, options?: ReplyCreateSessionOptions): string
+    createSession(userId: UserId, options?: ReplyCreateSessionOptions): Promise<SignedIn>
     /**
-     * Signs the user out: clears the session cookie and `request.session.userId`, and with
-     * the `revocation` option ends the presented session on the server too (every copy of
-     * the cookie is refused). The revocation is stored before the response goes out; if it
-     * cannot be, the response is the 503 `FST_DBBASIC_SESSIONS_REVOCATION_FAILED` and the
-     * cookie is kept. Returns the reply.
+     * Signs the user out: ends the presented session on the server (every copy of the
+     * cookie is refused), clears the cookie and `request.session`. Resolves once the
+     * revocation is stored, so a route can order its own clean-up after it; if it cannot
+     * be, rejects with `RevocationFailedError` (503) and the cookie is kept. Not awaited,
+     * the response waits for it the same way. Write `await reply.destroySession(); return x`.
+     * @throws Error `FST_DBBASIC_SESSIONS_REPLY_SENT` once the reply has been sent.
      */
-    destroySession(): FastifyReply
+    destroySession(): Promise<void>
+    /**
+     * Signs the user out of every other session ("sign out other devices", after a
+     * password change): every session of the user but the current one (every copy of
+     * it) is refused, by this process at once and by every other within `staleness`; the
+     * current one never is. Needs revocation.
+     * @throws `UnauthorizedError` without a session; `RevocationFailedError` (503) when the
+     * store could not record it (nothing was revoked then).
+     */
+    revokeOtherSessions(): Promise<void>
+    /**
+     * After the user proved who they are again (their password, a second factor): the
+     * current session gets a new login time, now, and keeps its id, so the device stays
+     * the same device and `requireRecentLogin` lets it through. Its lifetime starts again.
+     * @throws `UnauthorizedError` without a session.
+     */
+    refreshLogin(): SignedIn
   }
   interface FastifyInstance {
     /** A preHandler that answers 401 (Fastify's JSON error body) when the request has no session. */
@@ -644,19 +686,29 @@ declare module 'fastify' {
      */
     readSession(cookieHeader: string | null | undefined): Promise<import('./index.js').Session>
     /**
-     * Signs a user out everywhere: every session of `userId` with a login before this
-     * call is refused, by this process at once and by every other within `staleness`; a
-     * sign-in right after works at once. Needs the `revocation` option.
+     * A preHandler for sensitive routes (ASVS 7.5): 401 `UnauthorizedError` without a
+     * session, 401 `ReauthenticationRequiredError` when its login is older than
+     * `maxAgeSeconds` (or unknown: a token without `iat`). Re-authenticate, then
+     * `reply.refreshLogin()`.
+     * @throws `InvalidOptionError` (when called) unless `maxAgeSeconds` is an integer from 1 to 34560000.
+     */
+    requireRecentLogin(maxAgeSeconds: number): (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /**
+     * Signs a user out everywhere: every session of `userId` that began before this call
+     * is refused, by this process at once and by every other within `staleness`; a
+     * sign-in right after works at once. Needs revocation.
      * @throws `FST_DBBASIC_SESSIONS_REVOCATION_FAILED` (503) when the store could not
      * record it; nothing was revoked then.
      */
-    revokeSessions(userId: UserId): Promise<void>
+    revokeAllSessions(userId: UserId): Promise<void>
     /**
-     * Ends one session (one device), by its `sessionId`, wherever its copies are. Needs
-     * the `revocation` option.
-     * @throws `FST_DBBASIC_SESSIONS_REVOCATION_FAILED` (503) when the store could not record it.
+     * Ends one session (one device) by its id (`request.session.sessionId`, or the
+     * `sessionId` that `createSession` gave), wherever its copies are. Check that it is
+     * the asking user's before. Needs revocation.
+     * @throws TypeError for something that is not a session id;
+     * `FST_DBBASIC_SESSIONS_REVOCATION_FAILED` (503) when the store could not record it.
      */
-    revokeSession(sessionId: string): Promise<void>
+    revokeSessionById(sessionId: string): Promise<void>
     /** `{ type: 'apiKey', in: 'cookie', name }` for @fastify/swagger's `securitySchemes`. */
     readonly sessionSecurityScheme: SessionSecurityScheme
   }
@@ -717,16 +769,23 @@ export declare const NoSecretError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSI
 export declare const InvalidUserIdError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_INVALID_USER_ID', 500>
 /** The token, or the `Set-Cookie` header carrying it, would pass 4096 bytes; a `RangeError`. */
 export declare const TooLargeError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_TOO_LARGE', 500>
-/** `createSession` or `destroySession` was called once the response had gone out. */
+/**
+ * The 401 of `requireRecentLogin`: the session's login is older than the route allows (or
+ * unknown); message `Please sign in again to continue`.
+ */
+export declare const ReauthenticationRequiredError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_REAUTHENTICATION_REQUIRED', 401>
+/** `createSession`, `destroySession` or `refreshLogin` was called once the response had gone out. */
 export declare const ReplySentError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_REPLY_SENT', 500>
 /** The 401 of `requireSession` and `request.requireUserId()`; message `No valid session`. */
 export declare const UnauthorizedError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_UNAUTHORIZED', 401>
 /** The 403 of an unsafe cross-origin request refused by `csrf`; message `Cross-origin request refused`. */
 export declare const CrossOriginError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_CROSS_ORIGIN', 403>
 /**
- * A revocation could not be stored (the store failed or timed out): nothing was revoked,
- * and from `destroySession` the cookie is kept. The 503; message `The sign-out could not
- * be completed; please try again`.
+ * A revocation could not be stored (the store failed or timed out): the caller must take
+ * it as not done (the store took it within the timeout, or never: see
+ * `RevocationStore.add`), and from `destroySession` the cookie is kept, from
+ * `createSession` no new one is set. The 503; message `The sign-out could not be
+ * completed; please try again`.
  */
 export declare const RevocationFailedError: DbbasicSessionsErrorClass<'FST_DBBASIC_SESSIONS_REVOCATION_FAILED', 503>
 

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyRequest } from 'fastify'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
 import fastifyDbbasicSessions, {
   createSession,
@@ -10,6 +10,7 @@ import fastifyDbbasicSessions, {
   type Revocation,
   type RevocationOptions,
   type RevocationStore,
+  type SignedIn,
   optionsSchema,
   postgresStore,
   redisStore,
@@ -18,6 +19,7 @@ import fastifyDbbasicSessions, {
   InvalidOptionError,
   InvalidUserIdError,
   NoSecretError,
+  ReauthenticationRequiredError,
   ReplySentError,
   TooLargeError,
   UnauthorizedError,
@@ -39,7 +41,7 @@ app.register(fastifyDbbasicSessions, { secret: 'x'.repeat(32) })
 app.register(fastifyDbbasicSessions, {
   secret: ['new'.repeat(11), 'old'.repeat(11)],
   ttl: 3600,
-  cookieName: '__Host-session',
+  cookieName: '__Host-Http-session',
   cookie: { path: '/', secure: true, httpOnly: true, sameSite: 'strict' },
   now: () => Date.now()
 })
@@ -95,10 +97,14 @@ app.get('/', async (request, reply) => {
   expectType<string | null>(request.session.userId)
   expectType<number | null>(request.session.issuedAt)
   expectType<number | null>(request.session.expiresAt)
-  expectType<string>(reply.createSession('alice'))
-  expectType<string>(reply.createSession(42, { ttl: 60 }))
-  expectType<string>(reply.createSession(42n))
-  expectType<FastifyReply>(reply.destroySession())
+  expectType<Promise<SignedIn>>(reply.createSession('alice'))
+  expectType<Promise<SignedIn>>(reply.createSession(42, { ttl: 60 }))
+  expectType<Promise<SignedIn>>(reply.createSession(42n))
+  expectType<Promise<void>>(reply.destroySession())
+  // The chain of before 0.3: destroySession() no longer returns the reply.
+  expectError(reply.destroySession().send({ ok: true }))
+  expectType<Promise<void>>(reply.revokeOtherSessions())
+  expectType<SignedIn>(reply.refreshLogin())
   expectError(reply.createSession({ id: 1 }))
   expectError(reply.createSession('a', { secret: 'x' }))
   expectError(reply.createSession())
@@ -145,19 +151,22 @@ app.get('/me', { preHandler: app.requireSession }, async (request) => {
 
 // Remember me.
 app.post('/login', async (_request, reply) => {
-  expectType<string>(reply.createSession('a', { persistent: false }))
-  expectType<string>(reply.createSession('a', { persistent: true, ttl: 3600 }))
+  const signedIn = await reply.createSession('a', { persistent: false })
+  expectType<string>(signedIn.sessionId)
+  expectType<number>(signedIn.issuedAt)
+  expectType<string>(signedIn.token)
+  expectType<Promise<SignedIn>>(reply.createSession('a', { persistent: true, ttl: 3600 }))
   expectError(reply.createSession('a', { persistent: 'no' }))
   expectError(reply.createSession('a', { remember: false }))
   return 'ok'
 })
 
 // Sessions outside routes, the OpenAPI scheme, the diagnostics channel.
-expectType<Promise<Session>>(app.readSession('__Host-session=token'))
+expectType<Promise<Session>>(app.readSession('__Host-Http-session=token'))
 expectType<Promise<Session>>(app.readSession(undefined))
 expectType<Promise<Session>>(app.readSession(null))
 expectError(app.readSession(42))
-expectError(app.readSession(['__Host-session=token']))
+expectError(app.readSession(['__Host-Http-session=token']))
 expectType<SessionSecurityScheme>(app.sessionSecurityScheme)
 expectType<'apiKey'>(app.sessionSecurityScheme.type)
 expectType<'cookie'>(app.sessionSecurityScheme.in)
@@ -180,7 +189,7 @@ if (event.event === 'created') {
 // @ts-expect-error no request in an event
 if (event.event === 'destroyed') console.log(event.request)
 if (event.event === 'renewed') expectType<number>(event.secretIndex)
-if (event.event === 're-signed') expectType<'older secret' | 'cookie name'>(event.reason)
+if (event.event === 're-signed') expectType<'older secret'>(event.reason)
 // @ts-expect-error a renewal has no reason
 if (event.event === 'renewed') console.log(event.reason)
 
@@ -194,14 +203,23 @@ expectAssignable<FastifyDbbasicSessionsOptions>({ secret: process.env.SECRET_KEY
   const store = memoryStore()
   expectAssignable<RevocationStore>(store)
   app.register(fastifyDbbasicSessions, { revocation: { store } })
-  app.register(fastifyDbbasicSessions, { revocation: { store, staleness: 1, onStale: 'refuse', timeout: 1000 }, externalTtl: 3600 })
-  expectError(app.register(fastifyDbbasicSessions, { revocation: {} }))
+  app.register(fastifyDbbasicSessions, { revocation: { store, staleness: 1, onStale: 'refuse', timeout: 1000, acceptBeforeLoad: true, maxRevokedSessions: 1000 }, externalTtl: 3600 })
+  app.register(fastifyDbbasicSessions, { revocation: false })
+  app.register(fastifyDbbasicSessions, { revocation: true })
+  app.register(fastifyDbbasicSessions, { revocation: { staleness: 5 } })
+  expectError(app.register(fastifyDbbasicSessions, { revocation: 'memory' }))
+  expectError(app.register(fastifyDbbasicSessions, { revocation: { acceptBeforeLoad: 'yes' } }))
   expectError(app.register(fastifyDbbasicSessions, { revocation: { store, onStale: 'ignore' } }))
   expectError(app.register(fastifyDbbasicSessions, { revocation: { store: { add: async () => {} } } }))
-  expectType<Promise<void>>(app.revokeSessions('alice'))
-  expectType<Promise<void>>(app.revokeSessions(42))
-  expectType<Promise<void>>(app.revokeSession('AZq9dbgAMs38td7cgfC_tcYl'))
-  expectError(app.revokeSession(42))
+  expectType<Promise<void>>(app.revokeAllSessions('alice'))
+  expectType<Promise<void>>(app.revokeAllSessions(42))
+  expectType<Promise<void>>(app.revokeSessionById('AZq9dbgAMs38td7cgfC_tcYl'))
+  expectError(app.revokeSessionById(42))
+  // The names of before 0.3 are gone: one letter told a user's sessions from one session.
+  expectError(app.revokeSessions('alice'))
+  expectError(app.revokeSession('AZq9dbgAMs38td7cgfC_tcYl'))
+  app.post('/payout', { preHandler: app.requireRecentLogin(600) }, async () => 'ok')
+  expectError(app.requireRecentLogin('600'))
   app.get('/devices', async (request) => {
     expectType<string | null>(request.session.sessionId)
     return null
@@ -222,7 +240,7 @@ async function quickStart (): Promise<void> {
 
   app.post('/login', async (request, reply) => {
     const user = await checkPassword(request.body) // your own check
-    reply.createSession(user.id) // sets the cookie
+    await reply.createSession(user.id) // sets the cookie
     return { ok: true }
   })
 
@@ -237,7 +255,8 @@ async function quickStart (): Promise<void> {
   })
 
   app.post('/logout', async (_request, reply) => {
-    return reply.destroySession().send({ ok: true })
+    await reply.destroySession()
+    return { ok: true }
   })
 
   await app.listen({ port: 3000 })
@@ -277,6 +296,8 @@ expectType<'FST_DBBASIC_SESSIONS_NO_SECRET'>(new NoSecretError().code)
 expectType<'FST_DBBASIC_SESSIONS_INVALID_USER_ID'>(new InvalidUserIdError('x').code)
 expectType<'FST_DBBASIC_SESSIONS_TOO_LARGE'>(new TooLargeError().code)
 expectType<'FST_DBBASIC_SESSIONS_REPLY_SENT'>(new ReplySentError().code)
+expectType<'FST_DBBASIC_SESSIONS_REAUTHENTICATION_REQUIRED'>(new ReauthenticationRequiredError().code)
+expectType<401>(new ReauthenticationRequiredError().statusCode)
 expectError(new UnauthorizedError(1))
 // A code is a literal type, so a misspelt one does not type.
 expectNotAssignable<typeof UnauthorizedError.prototype.code>('FST_DBBASIC_SESSIONS_UNAUTHORISED')

@@ -60,6 +60,7 @@ function described (err: unknown): { message: string, code?: string } {
  * closing); the call's signal is aborted then, so the store can drop the connection.
  */
 async function timed<T> (call: (signal: AbortSignal) => Promise<T>, ms: number, what: string, stop?: AbortSignal): Promise<T> {
+  if (stop?.aborted === true) throw new Error(`${what} was not started: the app is closing`)
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_resolve, reject) => {
@@ -70,8 +71,7 @@ async function timed<T> (call: (signal: AbortSignal) => Promise<T>, ms: number, 
     }
     const closing = (): void => { fail(new Error(`${what} was cut short: the app is closing`)) }
     timer = setTimeout(() => { fail(new Error(`${what} took longer than ${ms} ms`)) }, ms)
-    if (stop?.aborted === true) closing()
-    else stop?.addEventListener('abort', closing, { once: true })
+    stop?.addEventListener('abort', closing, { once: true })
   })
   try {
     return await Promise.race([Promise.resolve().then(() => call(controller.signal)), late])

@@ -19,7 +19,7 @@ import { selfSignedCertificate } from './tls.js'
 
 const SECRET = randomBytes(32).toString('hex')
 const DAY_MS = 86_400_000
-const COOKIE = '__Host-session'
+const COOKIE = '__Host-Http-session'
 const USERS: Record<string, string> = { visitor: 'visitor-password', attacker: 'attacker-password' }
 
 // The server's clock runs `offset` ms ahead of the browser's: renewals come due
@@ -66,7 +66,7 @@ ${userId === null
     reply.createSession(username, { persistent: remember === 'on' })
     return reply.redirect('/', 303)
   })
-  app.post('/logout', async (_request, reply) => reply.destroySession().redirect('/', 303))
+  app.post('/logout', async (_request, reply) => { await reply.destroySession(); return reply.redirect('/', 303) })
   app.get('/me', async (request) => ({ userId: request.session.userId }))
   // Browsers that ask for a favicon (WebKit does) get a cacheable one, as from a static folder.
   app.get('/favicon.ico', async (_request, reply) => reply.header('cache-control', 'public, max-age=86400').code(204).send())
@@ -225,7 +225,7 @@ async function planting (t: Test): Promise<void> {
     ]]
   ]
   // Where the engine does not enforce cookie prefixes (engine.cookiePrefixes), the
-  // sibling's __Host-session for Domain=example.test is stored and sent beside the
+  // sibling's __Host-Http-session for Domain=example.test is stored and sent beside the
   // visitor's own: two tokens of two users are no session (never the attacker's),
   // and once sign-out has cleared the visitor's own, the planted ones are all there is
   // (plain http can then plant a host-only one too).
@@ -243,7 +243,7 @@ async function planting (t: Test): Promise<void> {
       const jar = await tab.cookies()
       const kept = jar.map((c) => `${c.name} (${c.domain})`)
       if (where !== 'a sibling host') {
-        // Visible to a plain-http page: a __Host-session without Secure, stored from plain http.
+        // Visible to a plain-http page: a __Host-Http-session without Secure, stored from plain http.
         const fromHttp = jar.some((c) => c.name === COOKIE)
         t.equal(fromHttp, phase === 'after sign-out' && !engine.cookiePrefixes, fromHttp
           ? `${phase}: ${engine.name} stores ${COOKIE} from plain http (no Secure): it does not enforce the __Host- prefix`

@@ -38,7 +38,7 @@ async function quickStart (options = {}) {
   })
   app.get('/dashboard', { preHandler: app.requireSession }, async (request) => ({ userId: request.session.userId }))
   app.get('/account', async (request) => ({ userId: request.requireUserId() }))
-  app.post('/logout', async (request, reply) => reply.destroySession().send({ ok: true }))
+  app.post('/logout', async (request, reply) => { await reply.destroySession(); return { ok: true } })
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   return { base, close: () => app.close() }
 }
@@ -52,7 +52,7 @@ await check('the quick start over HTTP: sign in, a guarded route, requireUserId,
     const login = await fetch(base + '/login', { method: 'POST' })
     assert.equal(login.status, 200)
     const cookie = cookieOf(login)
-    assert.match(cookie, /^__Host-session=/)
+    assert.match(cookie, /^__Host-Http-session=/)
     assert.match(login.headers.get('set-cookie'), /HttpOnly/i)
     assert.deepEqual(await (await fetch(base + '/dashboard', { headers: { cookie } })).json(), { userId: 'ada' })
     assert.deepEqual(await (await fetch(base + '/account', { headers: { cookie } })).json(), { userId: 'ada' })
@@ -90,7 +90,7 @@ await check('rotation: a token signed with the older secret is accepted and re-s
   const { base, close } = await quickStart({ secret: [SECRET, OLD] })
   try {
     const old = createSession('grace', { secret: OLD })
-    const answer = await fetch(base + '/dashboard', { headers: { cookie: `__Host-session=${old}` } })
+    const answer = await fetch(base + '/dashboard', { headers: { cookie: `__Host-Http-session=${old}` } })
     assert.deepEqual(await answer.json(), { userId: 'grace' })
     const fresh = cookieOf(answer).split('=').slice(1).join('=')
     assert.notEqual(fresh, old)

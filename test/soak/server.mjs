@@ -19,7 +19,7 @@ app.post('/login', async (request, reply) => {
   reply.createSession(String(request.headers['x-user']))
   return { ok: true }
 })
-app.post('/logout', async (_request, reply) => reply.destroySession().send({ ok: true }))
+app.post('/logout', async (_request, reply) => { await reply.destroySession(); return { ok: true } })
 
 const address = await app.listen({ host: '127.0.0.1', port: 0 })
 process.send({ address })
