@@ -42,7 +42,8 @@ function apt (...args) {
 let need = missing()
 if (need.length > 0) {
   if (process.getuid?.() !== 0) {
-    stop(`the tests need ${need.join(' and ')}, not found here: apt-get install ${need.join(' ')} as root (or set REDIS_SERVER, POSTGRES_BIN)`)
+    const names = need.length === 1 ? need[0] : `${need.slice(0, -1).join(', ')} and ${need.at(-1)}`
+    stop(`the tests need ${names}, not found here: apt-get install ${need.join(' ')} as root (or set REDIS_SERVER, POSTGRES_BIN)`)
   }
   console.log(`test/system.mjs: installing Debian's ${need.join(' ')}`)
   apt('update')
