@@ -36,8 +36,8 @@ function fails (bin: string, uid?: number, gid?: number): string | null {
 }
 
 /**
- * npm's binaries, copied once per version to a folder nobody can read: a checkout under
- * /root (mode 700) keeps them out of its reach.
+ * npm's binaries, copied once per version into the temporary folder, where the nobody
+ * account can read them: a checkout under /root (mode 700) keeps them out of its reach.
  */
 function sharedCopy (bin: string): string {
   const native = dirname(bin)
