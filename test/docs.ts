@@ -88,8 +88,22 @@ export function fileOf (block: Block): string {
   return `${block.file.replace(/[^a-z0-9]+/gi, '-')}-${block.line}.${block.lang === 'ts' ? 'mts' : 'mjs'}`
 }
 
-/** Type-checks the blocks as one program, strict and with exactOptionalPropertyTypes. */
-export function compile (list: Block[]): Map<Block, string[]> {
+/** How the blocks are compiled: strict and with exactOptionalPropertyTypes, as users copy them. */
+const OPTIONS: ts.CompilerOptions = {
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noEmit: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  allowJs: true,
+  checkJs: true,
+  skipLibCheck: true,
+  types: ['node']
+}
+
+/** Type-checks the blocks as one program; `host` may give it files another program has parsed. */
+export function compile (list: Block[], host: (options: ts.CompilerOptions) => ts.CompilerHost = ts.createCompilerHost): Map<Block, string[]> {
   mkdirSync(workDir, { recursive: true })
   const dir = fileURLToPath(workDir)
   writeFileSync(new URL('prelude.d.ts', workDir), PRELUDE)
@@ -100,18 +114,7 @@ export function compile (list: Block[]): Map<Block, string[]> {
     writeFileSync(name, `${block.code}\nexport {}\n`)
     names.set(name, block)
   }
-  const program = ts.createProgram([...names.keys(), `${dir}prelude.d.ts`], {
-    strict: true,
-    exactOptionalPropertyTypes: true,
-    noEmit: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    allowJs: true,
-    checkJs: true,
-    skipLibCheck: true,
-    types: ['node']
-  })
+  const program = ts.createProgram({ rootNames: [...names.keys(), `${dir}prelude.d.ts`], options: OPTIONS, host: host(OPTIONS) })
   const errors = new Map<Block, string[]>(list.map((b) => [b, []]))
   for (const d of ts.getPreEmitDiagnostics(program)) {
     const block = d.file === undefined ? undefined : names.get(d.file.fileName)

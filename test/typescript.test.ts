@@ -1,80 +1,76 @@
-// docs/typescript.md's set-up, compiled as an app would: alone and beside
-// @fastify/secure-session or @fastify/session, strict, exactOptionalPropertyTypes and no
-// skipLibCheck (test/typescript/tsconfig.json). The files are written under .build/,
-// inside this package, so 'fastify-dbbasic-sessions' resolves to its own types.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+// The documentation compiles as users copy it. docs/typescript.md's set-up is compiled as
+// an app would: beside @fastify/secure-session or @fastify/session, strict,
+// exactOptionalPropertyTypes and no skipLibCheck (test/typescript/tsconfig.json). Every
+// other ```ts and ```js block of README.md and docs/*.md compiles against the package's
+// own types, strict and with exactOptionalPropertyTypes; the blocks marked `run` are
+// complete programs and run. Markers are described in test/docs.ts.
+//
+// The compiling is one pass, test/typescript/compile.ts, in a child process that tap does
+// not measure coverage of: V8's block counters made the compiler (no code of lib/) two
+// to three times slower. Its files are written inside this package, so
+// 'fastify-dbbasic-sessions' resolves to its own types.
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import ts from 'typescript'
-import { root } from './paths.js'
+import { fileOf, javascript, workDir } from './docs.js'
+import { SECRET } from './helpers.js'
+import { OLD_SIGN_OUT_EVERYWHERE, docBlocks, type Report } from './typescript/compile.js'
 
-// Two whole programs without skipLibCheck: about 9 s of CPU each, more on a busy machine.
+// Three whole programs, two without skipLibCheck: about 10 s of CPU, more on a busy machine.
 t.setTimeout(300_000)
 
-const doc = readFileSync(new URL('docs/typescript.md', root), 'utf8')
-const blocks = [...doc.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1])
-
-const config = ts.readConfigFile(fileURLToPath(new URL('test/typescript/tsconfig.json', root)), (path) => readFileSync(path, 'utf8'))
-const { options, errors } = ts.convertCompilerOptionsFromJson(config.config.compilerOptions, fileURLToPath(root))
-const dir = new URL('.build/typescript/', root)
-mkdirSync(dir, { recursive: true })
-
-// One compiler host for every program, so the declaration files are parsed once.
-const host = ts.createCompilerHost(options)
-const parsed = new Map<string, ts.SourceFile | undefined>()
-const getSourceFile = host.getSourceFile.bind(host)
-host.getSourceFile = (name, language, onError) => {
-  if (name.includes('/.build/typescript/')) return getSourceFile(name, language, onError)
-  if (!parsed.has(name)) parsed.set(name, getSourceFile(name, language, onError))
-  return parsed.get(name)
-}
-
-/** The compiler's diagnostics for one file of app code, as text. */
-function compile (name: string, code: string): string[] {
-  const file = fileURLToPath(new URL(name, dir))
-  writeFileSync(file, code)
-  const program = ts.createProgram({ rootNames: [file], options, host })
-  return ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file === undefined ? '' : `${d.file.fileName.replace(fileURLToPath(root), '')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: `
-    return `${where}TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
-  })
-}
-
-// Besides the block: the other plugin's request.session in use, ours not under that
-// name, and the option that must say the declared name. Each @ts-expect-error must meet
-// its error (TS2578 otherwise), so the check cannot pass by checking nothing.
-const beside: Record<string, string> = {
-  '@fastify/secure-session': `
-import fastifySecureSession from '@fastify/secure-session'
-await app.register(fastifySecureSession, { key: Buffer.alloc(32, 1), cookieName: 'cart' })
-app.get('/cart', async (request) => ({ changed: request.session.changed, user: request.auth.userId }))
-`,
-  '@fastify/session': `
-import fastifyCookie from '@fastify/cookie'
-import fastifySession from '@fastify/session'
-await app.register(fastifyCookie)
-await app.register(fastifySession, { secret: 'x'.repeat(32) })
-app.get('/cart', async (request) => ({ id: request.session.sessionId, user: request.auth.userId }))
-`
-}
-const mistakes = `
-app.get('/not-ours', async (request) => {
-  // @ts-expect-error under sessionName 'auth', request.session is not the plugin's
-  return request.session.userId
+const pass = spawnSync(process.execPath, [fileURLToPath(new URL('./typescript/compile.js', import.meta.url))], {
+  encoding: 'utf8',
+  // @tapjs/processinfo's switch: no coverage in this process.
+  env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' },
+  maxBuffer: 64 * 1024 * 1024,
+  timeout: 280_000
 })
-// @ts-expect-error the option must say the declared name
-await Fastify().register(fastifyDbbasicSessions, { secret: process.env.SECRET_KEY, sessionName: 'session' })
-`
+if (pass.status !== 0) throw new Error(`test/typescript/compile.ts failed (${pass.error?.message ?? `exit ${pass.status}`}):\n${pass.stderr}`)
+const report = JSON.parse(pass.stdout) as Report
+
+const all = docBlocks()
+const checked = all.filter((b) => b.marker?.kind !== 'skip')
 
 t.test('the compiler options are the documented ones', async (t) => {
-  t.same(errors, [])
-  t.same([options.strict, options.exactOptionalPropertyTypes, options.skipLibCheck], [true, true, false])
-  t.equal(blocks.length, 1, 'one ts block in docs/typescript.md')
+  t.same(report.config.errors, [])
+  t.same([report.config.strict, report.config.exactOptionalPropertyTypes, report.config.skipLibCheck], [true, true, false])
+  t.equal(report.setUpBlocks, 1, 'one ts block in docs/typescript.md')
 })
 
 t.test('docs/typescript.md\'s set-up compiles beside each store-backed session plugin, and its mistakes do not', async (t) => {
-  for (const [other, code] of Object.entries(beside)) {
-    const name = other.replace(/\W+/g, '-').replace(/^-/, '') + '.ts'
-    t.same(compile(name, blocks[0] + code + mistakes), [], `${other}: no error`)
+  t.same(Object.keys(report.beside), ['@fastify/secure-session', '@fastify/session'])
+  for (const [other, errors] of Object.entries(report.beside)) t.same(errors, [], `${other}: no error`)
+})
+
+t.test('the documents have code blocks, and every skipped one says why', async (t) => {
+  t.ok(checked.length >= 15, `${checked.length} blocks compiled, ${all.length - checked.length} skipped`)
+  for (const b of all) {
+    if (b.marker?.kind === 'skip') t.ok(b.marker.reason.length >= 10, `${b.file}:${b.line} skipped: ${b.marker.reason}`)
+  }
+})
+
+t.test('every block compiles under strict and exactOptionalPropertyTypes', async (t) => {
+  for (const b of checked) t.same(report.docs[`${b.file}:${b.line}`], [], `${b.file}:${b.line} (${b.lang})`)
+})
+
+t.test('control: the old README\'s sign-out-everywhere block does not compile', async (t) => {
+  const found = report.docs[`${OLD_SIGN_OUT_EVERYWHERE.file}:${OLD_SIGN_OUT_EVERYWHERE.line}`] ?? []
+  t.match(found.join('\n'), /TS2345 Argument of type 'string \| null' is not assignable to parameter of type 'string'/)
+})
+
+t.test('the blocks marked run are programs that run and exit 0', async (t) => {
+  const programs = checked.filter((b) => b.marker?.kind === 'run')
+  t.ok(programs.length >= 1)
+  for (const b of programs) {
+    const url = new URL(fileOf(b).replace(/\.mts$/, '.mjs').replace(/\.mjs$/, '.run.mjs'), workDir)
+    writeFileSync(url, javascript(b))
+    const run = spawnSync(process.execPath, [fileURLToPath(url)], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, SECRET_KEY: SECRET, NODE_ENV: 'test' }
+    })
+    t.equal(run.status, 0, `${b.file}:${b.line} exits 0${run.status === 0 ? '' : `\n${run.stdout}${run.stderr}`}`)
   }
 })

@@ -1,15 +1,15 @@
-// Debian's redis-server on a free loopback port, its data in a temporary folder removed at
-// teardown. The append-only file is synced on every write, as an app that cannot lose a
-// revocation would configure it, so a kill -9 loses nothing Redis acknowledged.
-import { existsSync, mkdtempSync } from 'node:fs'
+// redis-server (REDIS_SERVER, or the one on PATH) on a free loopback port, its data in a
+// temporary folder removed at teardown. The append-only file is synced on every write, as
+// an app that cannot lose a revocation would configure it, so a kill -9 loses nothing
+// Redis acknowledged.
+import { mkdtempSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { freePort } from '../e2e/nginx.js'
+import { redisServer } from './find.mjs'
 import { manage, type Server } from './process.js'
-
-const REDIS = process.env.REDIS_SERVER ?? '/usr/bin/redis-server'
 
 export interface RedisServer extends Server {
   /** For `new Redis(...)` or @fastify/redis. */
@@ -33,14 +33,15 @@ async function ping (port: number): Promise<boolean> {
 }
 
 export async function startRedis (t: Test): Promise<RedisServer> {
-  if (!existsSync(REDIS)) throw new Error(`no redis-server at ${REDIS}: install Debian's redis-server (apt-get install redis-server) or set REDIS_SERVER`)
+  const command = redisServer()
+  if (command === undefined) throw new Error('no redis-server on PATH: apt-get install redis-server, or set REDIS_SERVER')
   const dir = mkdtempSync(join(tmpdir(), 'fdbs-redis-'))
   const port = await freePort()
   const server = await manage(t, {
     port,
     dir,
     logFile: join(dir, 'server.log'),
-    command: REDIS,
+    command,
     args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--logfile', ''],
     stopSignal: 'SIGTERM',
     ready: async () => await ping(port),
