@@ -1,7 +1,7 @@
 // Reading our cookie from the Cookie header, and writing Set-Cookie for it.
 import { fastifyCookie } from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import type { CookieConfig } from './options.js'
+import type { CookieConfig } from './cookie-name.js'
 import { TooLargeError } from './errors.js'
 import type { Failure, Verified } from './token.js'
 import type { Verify } from './verifier.js'

@@ -3,6 +3,14 @@ import type * as Contract from '../types/index.js'
 
 const PREFIX = 'fastify-dbbasic-sessions: %s'
 
+/** A short, safe description of a wrong value for an error message. Never used for secrets. */
+export function shown (value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
+  if (Array.isArray(value)) return 'an array'
+  return (typeof value === 'object' ? 'an ' : 'a ') + typeof value
+}
+
 /** A plugin option (or a standalone API option) breaks its rule. Thrown at register/ready. */
 export const InvalidOptionError: typeof Contract.InvalidOptionError = createError('FST_DBBASIC_SESSIONS_INVALID_OPTION', PREFIX, 500, TypeError)
 

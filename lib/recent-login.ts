@@ -3,9 +3,9 @@
 // keep it. A token without one (Python, the standalone API) cannot show it is recent.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Context } from './context.js'
-import { InvalidOptionError, ReauthenticationRequiredError, UnauthorizedError } from './errors.js'
+import { clockSeconds } from './clock.js'
+import { InvalidOptionError, ReauthenticationRequiredError, UnauthorizedError, shown } from './errors.js'
 import { MAX_TTL } from './lifecycle.js'
-import { clockSeconds, shown } from './options.js'
 import type { SessionRequest } from './state.js'
 
 export function makeRecentLoginGuard (ctx: Context): FastifyInstance['requireRecentLogin'] {

@@ -1,11 +1,15 @@
 // The seed's three functions, for code outside a Fastify request.
 import type * as Contract from '../types/index.js'
-import { InvalidUserIdError } from './errors.js'
+import { InvalidUserIdError, shown } from './errors.js'
 import type { CreateSessionOptions, GetSessionOptions } from '../types/index.js'
 import { MAX_TTL } from './lifecycle.js'
-import { DEFAULT_TTL, checkCreateOptions, checkGetOptions, clockSeconds, shown } from './options.js'
+import { clockSeconds } from './clock.js'
+import { checkCreateOptions, checkGetOptions } from './option-check.js'
+import { defaultOf, standaloneOptions } from './option-list.js'
 import { resolveSecrets, sameSecrets, secretsKey } from './secrets.js'
 import { makeToken, verifyToken, type Keys } from './token.js'
+
+const DEFAULT_TTL = defaultOf<number>(standaloneOptions.ttl)
 
 /** The user id as the token carries it: the reference writes str(user_id). */
 export function normalizeUserId (userId: unknown): string {

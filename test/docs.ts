@@ -76,6 +76,16 @@ declare const db: {
 /** Checks a name and password from a form; the account, or null. */
 declare function checkPassword (form: unknown): Promise<User | null>
 declare function renderLoginPage (message: string | null): string
+/** A row of docs/devices.md's table: one sign-in, by its session id. */
+interface Device { sessionId: string, userId: string, signedInAt: number, browser: string }
+declare const devices: {
+  add (device: Device): Promise<void>
+  list (userId: string): Promise<Device[]>
+  owns (userId: string, sessionId: string): Promise<boolean>
+  remove (userId: string, sessionId: string): Promise<void>
+  /** Every row of the user's but \`keep\`'s. */
+  removeAll (userId: string, keep?: string | null): Promise<void>
+}
 `
 
 /**

@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { randomBytes } from 'node:crypto'
 import sessions, { createSession, getSession, optionsSchema } from '../lib/index.js'
-import { weakness } from '../lib/options.js'
+import { weakness } from '../lib/secrets.js'
 import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
 import { NONE, SECRET, T0, buildApp, sessionCookie } from './helpers.js'
 

@@ -156,7 +156,10 @@ export interface FastifyDbbasicSessionsOptions extends SessionNameOption {
    * @default true
    */
   csrf?: boolean | CsrfOptions | undefined
-  /** Attributes of the session cookie. */
+  /**
+   * Attributes of the session cookie.
+   * @default { path: '/', secure: true, httpOnly: true, sameSite: 'lax' }
+   */
   cookie?: CookieOptions | undefined
   /**
    * Makes `ttl` an idle timeout: a request whose valid token has less than half its

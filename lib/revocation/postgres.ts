@@ -14,8 +14,7 @@
 // instead of stranding a pool slot. Until it is up, queries go through the pool.
 import { randomBytes } from 'node:crypto'
 import type * as Contract from '../../types/index.js'
-import { InvalidOptionError } from '../errors.js'
-import { shown } from '../options.js'
+import { InvalidOptionError, shown } from '../errors.js'
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 /** pg_advisory_xact_lock's key: processes creating the tables at once take turns. */

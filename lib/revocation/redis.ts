@@ -10,8 +10,7 @@
 // the app's slow or blocking commands on its client do not delay them.
 import { randomBytes } from 'node:crypto'
 import type * as Contract from '../../types/index.js'
-import { InvalidOptionError } from '../errors.js'
-import { shown } from '../options.js'
+import { InvalidOptionError, shown } from '../errors.js'
 
 const PREFIX = /^[\x21-\x7e]{1,100}$/
 /** ioredis's states once a connection is lost, until the next attempt. */

@@ -1,7 +1,7 @@
 import type * as Contract from '../../types/index.js'
 import type { Context } from '../context.js'
 import { InvalidOptionError } from '../errors.js'
-import { clockSeconds } from '../options.js'
+import { clockSeconds } from '../clock.js'
 import { isSessionId } from '../session-id.js'
 import { normalizeUserId } from '../standalone.js'
 
