@@ -1,6 +1,8 @@
 // Every relative link and #anchor in README.md, CONTRIBUTING.md and docs/*.md leads
 // somewhere: the file exists, and the anchor is a heading of the target, as GitHub
-// makes its ids.
+// makes its ids. The README's and docs/'s links also lead to a file the package ships,
+// so they work from node_modules and on the registry's page.
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import t from 'tap'
 import { documents, fences, read } from './docs.js'
@@ -34,6 +36,9 @@ function anchors (file: string): Set<string> {
 
 const LINK = /!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g
 
+/** The files `npm pack` puts in the tarball (no build: only the list). */
+const shipped = new Set((JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: new URL('.', root), encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path))
+
 for (const file of documents()) {
   t.test(file, async (t) => {
     const links = [...prose(file).matchAll(LINK)].map((m) => m[1] ?? '')
@@ -43,9 +48,15 @@ for (const file of documents()) {
       const [path = '', anchor] = link.split('#')
       const target = path === '' ? file : new URL(path, new URL(file, root)).pathname.slice(new URL(root).pathname.length)
       t.ok(existsSync(new URL(target, root)), `${file}: ${link} (the file ${target})`)
+      if (file !== 'CONTRIBUTING.md') t.ok(shipped.has(target), `${file}: ${link} (${target} is in the package)`)
       if (anchor !== undefined && target.endsWith('.md') && existsSync(new URL(target, root))) {
         t.ok(anchors(target).has(anchor), `${file}: ${link} (the heading #${anchor} in ${target})`)
       }
     }
   })
 }
+
+t.test('the README stays under 20 kB: depth goes in docs/', async (t) => {
+  const bytes = Buffer.byteLength(read('README.md'))
+  t.ok(bytes <= 20_000, `${bytes} bytes`)
+})
