@@ -27,7 +27,7 @@ export const describe = (s: Exchange): string =>
   `${s.method} ${s.path} with ${s.site === '-' ? 'no Sec-Fetch-Site' : `Sec-Fetch-Site ${s.site}`}, Origin ${s.origin}, session cookie ${s.sentSession ? 'sent' : 'not sent'}: ${s.status}`
 
 /** Reads an exchange out of a request's headers and its answer's; shared with the in-process apps' hooks. */
-export function exchange (method: string, path: string, request: Record<string, string | string[] | undefined>, status: number, answer: Record<string, unknown>, cookieName = /(^|;\s*)(__Host-)?session=/): Exchange {
+export function exchange (method: string, path: string, request: Record<string, string | string[] | undefined>, status: number, answer: Record<string, unknown>, cookieName = /(^|;\s*)(__Host-Http-|__Http-|__Host-|__Secure-)?session=/): Exchange {
   const setCookie = answer['set-cookie']
   return {
     method,

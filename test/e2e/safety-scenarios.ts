@@ -7,6 +7,7 @@
 // List, which has neither "test" nor "example.test", "test" is a public suffix by its
 // default rule, so example.test is one site and evil.test another. Not a test file.
 import { randomBytes } from 'node:crypto'
+import { request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -26,7 +27,7 @@ const USERS: Record<string, string> = { visitor: 'visitor-password', attacker: '
 // without waiting. The browser keeps its own time, and Max-Age is relative.
 let offset = 0
 
-interface Seen extends Exchange { app: string }
+interface Seen extends Exchange { app: string, /** The Cookie header as it arrived. */ cookie: string }
 const seen: Seen[] = []
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -42,7 +43,7 @@ async function buildApp (t: Test, name: string, extra: Record<string, unknown>):
   const { key, cert } = certificate
   const app = Fastify({ https: { key, cert } })
   app.addHook('onResponse', async (request, reply) => {
-    seen.push({ app: name, ...exchange(request.method, request.url, request.headers, reply.statusCode, reply.getHeaders()) })
+    seen.push({ app: name, cookie: request.headers.cookie ?? '', ...exchange(request.method, request.url, request.headers, reply.statusCode, reply.getHeaders()) })
   })
   await app.register(formbody)
   await app.register(sessions, { secret: SECRET, rolling: true, now: () => Date.now() + offset, ...extra })
@@ -63,7 +64,7 @@ ${userId === null
   app.post('/login', async (request, reply) => {
     const { username, password, remember } = request.body as Record<string, string>
     if (USERS[username] === undefined || USERS[username] !== password) return reply.code(401).send('wrong name or password')
-    reply.createSession(username, { persistent: remember === 'on' })
+    await reply.createSession(username, { persistent: remember === 'on' })
     return reply.redirect('/', 303)
   })
   app.post('/logout', async (_request, reply) => { await reply.destroySession(); return reply.redirect('/', 303) })
@@ -78,6 +79,14 @@ ${userId === null
   app.get('/own/:kind', async (request, reply) => {
     reply.type('text/html; charset=utf-8')
     return attacks[(request.params as { kind: string }).kind]('')
+  })
+  // A page of the site whose own script sets a cookie (what a script injected into it
+  // could do), then goes to the home page with what document.cookie showed it.
+  app.get('/script-cookie', async (request, reply) => {
+    const { cookie } = request.query as { cookie: string }
+    reply.type('text/html; charset=utf-8')
+    return `<!doctype html><meta charset="utf-8"><title>script</title>
+<script>document.cookie = ${JSON.stringify(cookie).replace(/</g, '\\u003c')}; location.replace('/?script-saw=' + encodeURIComponent(document.cookie))</script>`
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
@@ -95,6 +104,10 @@ let ATTACKER_PORT: number
 let HTTP_PORT: number
 let mainApp: FastifyInstance
 let controlApp: FastifyInstance
+// The plugin's own choice of name for other cookie options: `__Http-session` with a
+// Domain, `__Host-session` without HttpOnly (the old default's prefix).
+let domainApp: FastifyInstance
+let hostApp: FastifyInstance
 let plant: string[] = []
 
 /** The attacker signs in to the app as themself, now: a genuine token for their own account. */
@@ -125,6 +138,28 @@ async function sessionCookie (tab: Tab, name = COOKIE) {
   return (await tab.cookies()).find((c) => c.name === name)
 }
 
+/** The values of the cookie `name` in a Cookie header. */
+const valuesIn = (header: string, name: string): string[] =>
+  header.split(/;\s*/).filter((pair) => pair.startsWith(name + '=')).map((pair) => pair.slice(name.length + 1))
+
+/** The main app's first GET / since `mark` (WebKit asks for /favicon.ico too). */
+const homeRequest = (mark: number): Seen => seen.slice(mark).find((s) => s.app === 'app' && s.method === 'GET' && s.path === '/')!
+
+/** GET /me from the test itself, no browser, over https with only this Cookie header: the user id the app answers with. */
+async function fromOutside (base: string, cookie: string): Promise<string | null> {
+  const { hostname, port, host } = new URL(base)
+  return await new Promise((resolve, reject) => {
+    const request = httpsRequest({ host: '127.0.0.1', port, path: '/me', servername: hostname, ca: certificate.cert, headers: { host, cookie } }, (response) => {
+      let body = ''
+      response.setEncoding('utf8').on('data', (chunk: string) => { body += chunk }).on('end', () => {
+        if (response.statusCode === 200) resolve((JSON.parse(body) as { userId: string | null }).userId)
+        else reject(new Error(`/me answered ${response.statusCode}: ${body}`))
+      })
+    })
+    request.on('error', reject).end()
+  })
+}
+
 /** Runs one attacker page and returns what the app saw of it. */
 async function attack (tab: Tab, url: string, kind: string): Promise<Seen[]> {
   const mark = seen.length
@@ -144,11 +179,15 @@ export function safetyScenarios (t: Test, launch: Launch): void {
     APP = `https://app.example.test:${portOf(mainApp.server)}`
     controlApp = await buildApp(t, 'control', { csrf: false, cookieName: 'session' })
     CONTROL = `https://app.example.test:${portOf(controlApp.server)}`
+    domainApp = await buildApp(t, 'domain', { cookie: { domain: 'example.test' } })
+    hostApp = await buildApp(t, 'host', { cookie: { httpOnly: false } })
     // The attacker's pages over HTTPS, and a plain-http server that only plants cookies.
     ATTACKER_PORT = (await startAttacker(t, attacks, { tls: certificate, plant: () => plant })).port
     HTTP_PORT = (await startAttacker(t, {}, { plant: () => plant })).port
     engine = await launch(t, { insecureCerts: true })
   })
+  t.test(`sign-out by default: ${COOKIE} stored and sent after the sign-in form, cleared by Sign out, and a copy taken before refused after it`, signOutByDefault)
+  t.test('a page script on the site sets the session cookie, then navigates: stored and sent?', scriptSetsCookie)
   t.test('attacker pages on another site and on a sibling host: every form and fetch refused, the visitor stays themself', crossSite)
   t.test('the same forms from the app\'s own page work', ownForms)
   t.test('cookies planted by a sibling host or over plain http change nothing, before or after sign-out', planting)
@@ -332,4 +371,69 @@ async function control (t: Test): Promise<void> {
   t.equal(await who(tab, CONTROL), 'nobody', 'a cookie planted by a sibling host locks the visitor out')
   await tab.run('await fetch(\'/logout\', { method: \'POST\' })')
   t.equal(await who(tab, CONTROL), 'attacker', 'and once the visitor signs out, the planted one signs them in as the attacker')
+}
+
+async function signOutByDefault (t: Test): Promise<void> {
+  const tab = await engine.newTab(t)
+  await signIn(tab, APP, 'visitor')
+  const cookie = await sessionCookie(tab)
+  t.comment(`${engine.name}, after the sign-in form the jar holds: ${JSON.stringify({ ...cookie, value: '…' })}`)
+  t.match(cookie, { httpOnly: true, secure: true, path: '/' }, `the browser stored ${COOKIE} from the sign-in answer, Secure and HttpOnly`)
+  t.notOk(cookie?.domain.startsWith('.'), 'host-only')
+  const copy = cookie?.value ?? ''
+  let mark = seen.length
+  t.equal(await who(tab), 'visitor', 'signed in')
+  t.same(valuesIn(homeRequest(mark).cookie, COOKIE), [copy], `the next request carried ${COOKIE}, the token stored (the app saw it)`)
+  t.equal(await fromOutside(APP, `${COOKIE}=${copy}`), 'visitor', 'a copy of it, sent from the test with nothing else: the visitor')
+
+  mark = seen.length
+  await clickAndWait(tab, '#logout button')
+  const signOut = seen.slice(mark).find((s) => s.method === 'POST' && s.path === '/logout')
+  t.equal(signOut?.status, 303, 'Sign out answered 303')
+  t.match(signOut?.setCookie.join('\n'), new RegExp(`^${COOKIE}=;.*Max-Age=0`), `and cleared ${COOKIE}`)
+  t.equal(await sessionCookie(tab), undefined, 'the browser dropped it')
+  mark = seen.length
+  t.equal(await who(tab), 'nobody', 'signed out')
+  t.same(valuesIn(homeRequest(mark).cookie, COOKIE), [], `the next request carried no ${COOKIE}`)
+  t.equal(await fromOutside(APP, `${COOKIE}=${copy}`), null, 'the copy taken before Sign out, replayed from the test: refused (revocation is on by default)')
+}
+
+async function scriptSetsCookie (t: Test): Promise<void> {
+  const { refused, required } = engine.httpPrefixFromScript
+  const cases: Array<[name: string, app: FastifyInstance, appName: string, attributes: string, httpPrefix: boolean]> = [
+    [COOKIE, mainApp, 'app', 'Secure; Path=/', true],
+    ['__Http-session', domainApp, 'domain', 'Domain=example.test; Secure; Path=/', true],
+    ['__Host-session', hostApp, 'host', 'Secure; Path=/', false]
+  ]
+  for (const [name, app, appName, attributes, httpPrefix] of cases) {
+    const expectRefused = httpPrefix && refused
+    const status = !httpPrefix ? 'the old default, for contrast: a script may set it' : required ? 'refusal required' : 'recorded, not required'
+    t.test(`${name} (${status})`, async (t) => {
+      const base = `https://app.example.test:${portOf(app.server)}`
+      const tab = await engine.newTab(t)
+      // The app's own cookie of that name first: the engine takes it from the server.
+      await signIn(tab, base, 'visitor')
+      const own = await sessionCookie(tab, name)
+      t.ok(own !== undefined && own.httpOnly === httpPrefix, `the app's sign-in sets ${name}${httpPrefix ? ' (HttpOnly)' : ' (not HttpOnly)'}, and ${engine.name} stores it`)
+      await clickAndWait(tab, '#logout button')
+      t.equal(await sessionCookie(tab, name), undefined, 'signed out: no cookie')
+
+      const planted = await attackerToken(app)
+      const set = `${name}=${planted}; ${attributes}`
+      const mark = seen.length
+      await tab.goto(`${base}/script-cookie?cookie=${encodeURIComponent(set)}`)
+      await waitForPage(tab, 'the script to go on to the home page', (url) => url.startsWith(`${base}/?script-saw=`))
+      const landed = seen.slice(mark).find((s) => s.app === appName && s.path.startsWith('/?script-saw='))!
+      const scriptSaw = new URL(landed.path, base).searchParams.get('script-saw') ?? ''
+      const stored = (await tab.cookies()).some((c) => c.name === name && c.value === planted)
+      const sent = valuesIn(landed.cookie, name).includes(planted)
+      const seenAs = await tab.text('#who')
+      t.comment(`${engine.name}: a page script set "${name}=<the attacker's token>; ${attributes}"; document.cookie then showed it: ${scriptSaw.includes(name + '=')}; stored: ${stored}; sent on the next request: ${sent}; the app saw: ${seenAs}`)
+      const verb = expectRefused ? 'refuses' : 'takes'
+      t.equal(stored, !expectRefused, `${engine.name} ${verb} it: ${expectRefused ? 'not stored' : 'stored'}`)
+      t.equal(sent, !expectRefused, expectRefused ? 'not sent' : 'sent on the next request')
+      t.equal(scriptSaw.includes(name + '='), !expectRefused, expectRefused ? 'nor shown to the script' : 'and shown to the script')
+      t.equal(seenAs, expectRefused ? 'nobody' : 'attacker', expectRefused ? 'the visitor stays signed out' : 'the visitor is now signed in as the attacker')
+    })
+  }
 }

@@ -43,6 +43,7 @@ export const launchChromium: Launch = async (t, options = {}) => {
   return {
     name: 'chromium',
     cookiePrefixes: true,
+    httpPrefixFromScript: { refused: true, required: true },
     version: browser.version(),
     newTab: async (t) => {
       const context = await browser.newContext({ viewport: { width: 760, height: 640 } })

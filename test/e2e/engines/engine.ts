@@ -45,6 +45,12 @@ export interface Engine {
   version: string
   /** Whether it refuses a `__Host-` cookie with a Domain, or from plain http (RFC 6265bis cookie prefixes). */
   cookiePrefixes: boolean
+  /**
+   * Whether it refuses a `__Host-Http-` or `__Http-` cookie set by a page script
+   * (`document.cookie`), and whether that is required of it or only what it did when
+   * last run, asserted so that a change is noticed.
+   */
+  httpPrefixFromScript: { refused: boolean, required: boolean }
   /** A new tab in a new, empty cookie jar, closed at the test's teardown. */
   newTab: (t: Test) => Promise<Tab>
 }

@@ -57,6 +57,7 @@ export const launchFirefox: Launch = async (t, options = {}) => {
   return {
     name: 'firefox',
     cookiePrefixes: true,
+    httpPrefixFromScript: { refused: true, required: true },
     version: await browser.version(),
     newTab: async (t) => {
       const context = await browser.createBrowserContext()

@@ -110,6 +110,13 @@ export const launchWebkit: Launch = async (t, options = {}) => {
   const probe = await new Builder().usingServer(await startDriver(t, display)).withCapabilities(capabilities).build()
   const version = String((await probe.getCapabilities()).get('browserVersion'))
   await probe.quit()
-  // libsoup's cookie jar, which WebKitGTK uses, stores a __Host- cookie with a Domain.
-  return { name: 'webkit', version: `WebKitGTK ${version}`, cookiePrefixes: false, newTab: async (t) => tab(await open(t)) }
+  // libsoup's cookie jar, which WebKitGTK uses, knows no prefixes: it stores a __Host-
+  // cookie with a Domain, and a __Host-Http- or __Http- cookie from a page script.
+  return {
+    name: 'webkit',
+    version: `WebKitGTK ${version}`,
+    cookiePrefixes: false,
+    httpPrefixFromScript: { refused: false, required: false },
+    newTab: async (t) => tab(await open(t))
+  }
 }
