@@ -1,8 +1,16 @@
 // What a verified token means for this request: still a session or not, and whether
-// the cookie must be re-issued (rolling renewal, secret rotation, a cookie name moving).
-// The lifetime rules apply when reading, to every token, from what the token carries
-// and the options in force: never from the time it happens to be read at.
-// Pure: no Fastify, no clock of its own.
+// the cookie must be re-issued (rolling renewal, secret rotation). The lifetime rules
+// apply when reading, to every token, from what the token carries and the options in
+// force: never from the time it happens to be read at. Pure: no Fastify, no clock.
+//
+// One word for each time, in Unix seconds (the wire's names in brackets):
+//   login       when the user signed in, or refreshLogin ran [iat; request.session.issuedAt]
+//   expiry      when the session ends if nothing renews it [expires; expiresAt]
+//   renewal     when a rolling renewal last wrote the token [renewed]
+//   last write  the renewal, else the login
+//   keep-until  until when a revocation must be kept [until]
+// A lifetime is a length (ttl, absoluteTtl, externalTtl), never a time. A generation
+// [gen] orders a login after a sign-out everywhere; it is not a time to compare.
 import { revocationKey } from './session-id.js'
 import { isExpired, type Extras, type Verified } from './token.js'
 
@@ -36,9 +44,9 @@ export interface Decision {
   userId: string
   /** The login time the token carries, or null when it carries none. */
   issuedAt: number | null
-  /** When the session ends if nothing renews it: every cap of the options in force applied. */
-  end: number
-  /** When the session ends after this request (a renewal moves it later). */
+  /** The expiry, every cap of the options in force applied. */
+  expiry: number
+  /** The expiry after this request (a renewal moves it later). */
   expiresAt: number
   reissue: Reissue | null
 }
@@ -49,7 +57,7 @@ export type Refusal = 'issued in the future' | 'expiry too far' | 'absolute life
  * The fields of a token for a login at `nowSeconds`, with this login's ttl and
  * persistence, and `gen`, the user's latest sign-out everywhere known here.
  */
-export function loginTimes (nowSeconds: number, ttl: number, persistent: boolean, policy: Policy, sid: string, gen: number | undefined): Issue & { iat: number } {
+export function loginFields (nowSeconds: number, ttl: number, persistent: boolean, policy: Policy, sid: string, gen: number | undefined): Issue & { iat: number } {
   const iat = Math.floor(nowSeconds)
   const lifetime = policy.absoluteTtl === undefined ? ttl : Math.min(ttl, policy.absoluteTtl)
   return {
@@ -75,36 +83,36 @@ export function loginOf (token: Verified, policy: Policy): number {
   return token.iat ?? token.expires - policy.externalTtl
 }
 
-/** When the token was last written: a renewal's time, else its login. */
-const writtenOf = (token: Verified, policy: Policy): number => token.renewed ?? loginOf(token, policy)
+/** The token's last write: its renewal, else its login. */
+const lastWriteOf = (token: Verified, policy: Policy): number => token.renewed ?? loginOf(token, policy)
 
 /** The idle or fixed lifetime that applies to this token now: its login's own, else the plugin's. */
 const lifetimeOf = (token: Verified, policy: Policy): number => token.ttl ?? policy.ttl
 
 /**
- * When the session ends, every rule of the options in force applied: the token's own
- * expiry, its last write plus the lifetime now in force (so lowering `ttl` shortens
- * sessions already issued), and its login plus `absoluteTtl`.
+ * The expiry, every rule of the options in force applied: the token's own, its last
+ * write plus the lifetime now in force (so lowering `ttl` shortens sessions already
+ * issued), and its login plus `absoluteTtl`.
  */
-export function endOf (token: Verified, policy: Policy): number {
-  const end = Math.min(token.expires, writtenOf(token, policy) + lifetimeOf(token, policy))
-  return policy.absoluteTtl === undefined ? end : Math.min(end, loginOf(token, policy) + policy.absoluteTtl)
+export function expiryOf (token: Verified, policy: Policy): number {
+  const expiry = Math.min(token.expires, lastWriteOf(token, policy) + lifetimeOf(token, policy))
+  return policy.absoluteTtl === undefined ? expiry : Math.min(expiry, loginOf(token, policy) + policy.absoluteTtl)
 }
 
 /**
- * Until when a revocation of this token's session must be kept: the latest any copy
- * of it, renewed anywhere up to now, can still be accepted.
+ * The keep-until of a revocation of this token's session: the latest any copy of it,
+ * renewed anywhere up to now, can still be accepted.
  */
-export function coverUntil (token: Verified, nowSeconds: number, policy: Policy): number {
+export function keepUntil (token: Verified, nowSeconds: number, policy: Policy): number {
   const renewals = policy.rolling ? Math.floor(nowSeconds) + renewalLifetime(token, policy) : 0
-  let until = Math.max(endOf(token, policy), renewals)
+  let until = Math.max(expiryOf(token, policy), renewals)
   if (policy.absoluteTtl !== undefined) until = Math.min(until, loginOf(token, policy) + policy.absoluteTtl)
   return until + policy.clockTolerance
 }
 
 /** A renewal never stretches a session past the lifetime it was issued with. */
 function renewalLifetime (token: Verified, policy: Policy): number {
-  const issued = token.expires - writtenOf(token, policy)
+  const issued = token.expires - lastWriteOf(token, policy)
   return Math.max(1, Math.min(lifetimeOf(token, policy), issued))
 }
 
@@ -128,18 +136,18 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, res
   if (future(token, nowSeconds, policy)) return 'issued in the future'
   const login = loginOf(token, policy)
   if (policy.absoluteTtl !== undefined && isExpired(login + policy.absoluteTtl, policy.clockTolerance, nowSeconds)) return 'absolute lifetime over'
-  const end = endOf(token, policy)
-  if (isExpired(end, policy.clockTolerance, nowSeconds)) return 'expired'
-  // A token past its own end, accepted only inside the clock tolerance, is never
+  const expiry = expiryOf(token, policy)
+  if (isExpired(expiry, policy.clockTolerance, nowSeconds)) return 'expired'
+  // A token past its expiry, accepted only inside the clock tolerance, is never
   // renewed or re-issued: that would turn the tolerance into more lifetime.
-  const lapsed = isExpired(end, 0, nowSeconds)
-  let expires = end
+  const lapsed = isExpired(expiry, 0, nowSeconds)
+  let expires = expiry
   let renewedAt: number | undefined
   const lifetime = policy.rolling ? renewalLifetime(token, policy) : 0
-  if (!lapsed && policy.rolling && end - nowSeconds < lifetime / 2) {
+  if (!lapsed && policy.rolling && expiry - nowSeconds < lifetime / 2) {
     const next = Math.floor(nowSeconds) + lifetime
     const capped = policy.absoluteTtl === undefined ? next : Math.min(next, login + policy.absoluteTtl)
-    if (capped > end) {
+    if (capped > expiry) {
       expires = capped
       renewedAt = Math.floor(nowSeconds)
     }
@@ -160,5 +168,5 @@ export function assess (token: Verified, nowSeconds: number, policy: Policy, res
         extended: renewedAt !== undefined
       }
     : null
-  return { userId: token.userId, issuedAt: token.iat, end, expiresAt: expires, reissue: next }
+  return { userId: token.userId, issuedAt: token.iat, expiry, expiresAt: expires, reissue: next }
 }

@@ -8,7 +8,7 @@ import type { Context } from './context.js'
 import { serializeCookie } from './cookie.js'
 import { publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { InvalidOptionError, ReplySentError, UnauthorizedError } from './errors.js'
-import { loginTimes } from './lifecycle.js'
+import { loginFields } from './lifecycle.js'
 import { clockSeconds } from './clock.js'
 import { checkReplyOptions } from './option-check.js'
 import { write } from './renewal.js'
@@ -61,7 +61,7 @@ function takeToken (reply: FastifyReply): Verified | null {
 function logIn (ctx: Context, reply: FastifyReply, id: string, sid: string, ttl: number, persistent: boolean): Contract.SignedIn {
   const { cookieName, cookie, keys, policy, now } = ctx.config
   const seconds = clockSeconds(now)
-  const issue = loginTimes(seconds, ttl, persistent, policy, sid, ctx.revocations?.generation(id, seconds))
+  const issue = loginFields(seconds, ttl, persistent, policy, sid, ctx.revocations?.generation(id, seconds))
   const token = makeToken(id, issue.expires, keys, issue)
   const state = stateOf(reply)
   write(reply, state, serializeCookie(cookieName, token, persistent ? issue.expires - issue.iat : undefined, cookie))

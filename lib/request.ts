@@ -124,7 +124,7 @@ async function readSession (ctx: Context, cookieHeader: unknown): Promise<Contra
   const found = find(ctx, cookieHeader ?? undefined)
   if (typeof found === 'string') return noSession(ctx, null, found)
   // No response carries a renewal from here: the session ends when the token does.
-  const session = (): Contract.ValidatedSession => sessionOf(found.decision, found.token, found.decision.end)
+  const session = (): Contract.ValidatedSession => sessionOf(found.decision, found.token, found.decision.expiry)
   // validate gets a copy of its own, as in the hook: what it does to it changes nothing here.
   if (validate !== undefined && !verdictOf(ctx, await validate(session(), null), null)) return noSession(ctx, null, 'revoked')
   return session()

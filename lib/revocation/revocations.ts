@@ -22,7 +22,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type * as Contract from '../../types/index.js'
 import { publish, sessionChannel } from '../diagnostics.js'
 import { RevocationFailedError } from '../errors.js'
-import { MAX_TTL, coverUntil, loginOf, type Policy } from '../lifecycle.js'
+import { MAX_TTL, keepUntil, loginOf, type Policy } from '../lifecycle.js'
 import { revocationKey } from '../session-id.js'
 import type { Verified } from '../token.js'
 import { sharedTable } from './memory.js'
@@ -216,7 +216,7 @@ export class Revocations {
       await this.endUser(token.userId, seconds, undefined)
       return
     }
-    const until = coverUntil(token, seconds, this.#policy) + this.#config.staleness
+    const until = keepUntil(token, seconds, this.#policy) + this.#config.staleness
     await this.#add({ kind: 'session', id: revocationKey(token), until })
   }
 
