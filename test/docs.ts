@@ -112,11 +112,14 @@ const OPTIONS: ts.CompilerOptions = {
   types: ['node']
 }
 
-/** Type-checks the blocks as one program; `host` may give it files another program has parsed. */
-export function compile (list: Block[], host: (options: ts.CompilerOptions) => ts.CompilerHost = ts.createCompilerHost): Map<Block, string[]> {
+/**
+ * Type-checks the blocks as one program; `host` may give it files another program has
+ * parsed, and `prelude` declares more of the app's own parts than PRELUDE does.
+ */
+export function compile (list: Block[], host: (options: ts.CompilerOptions) => ts.CompilerHost = ts.createCompilerHost, prelude = PRELUDE): Map<Block, string[]> {
   mkdirSync(workDir, { recursive: true })
   const dir = fileURLToPath(workDir)
-  writeFileSync(new URL('prelude.d.ts', workDir), PRELUDE)
+  writeFileSync(new URL('prelude.d.ts', workDir), prelude)
   const names = new Map<string, Block>()
   for (const block of list) {
     const name = `${dir}${fileOf(block)}`

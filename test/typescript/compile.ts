@@ -1,13 +1,15 @@
 // The compiler's half of typescript.test.ts, in one pass: docs/typescript.md's set-up as
 // an app compiles it (strict, exactOptionalPropertyTypes, no skipLibCheck:
 // test/typescript/tsconfig.json), beside each store-backed session plugin, and every
-// other ```ts and ```js block of the documentation (test/docs.ts). Three programs, since
-// the two plugins declare request.session each their own way, sharing the files each
-// has parsed. Run as a program, it prints its Report as JSON.
+// other ```ts and ```js block of the documentation (test/docs.ts). A program for the
+// set-up beside each plugin, since the two declare request.session each their own way,
+// one for the blocks, and one for each block that registers one of those plugins (see
+// OLD_PLUGIN_PRELUDE), all sharing the files each has parsed. Run as a program, it
+// prints its Report as JSON.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
-import { blocks, compile, documents, type Block } from '../docs.js'
+import { PRELUDE, blocks, compile, documents, type Block } from '../docs.js'
 import { root } from '../paths.js'
 
 export interface Report {
@@ -74,6 +76,16 @@ app.get('/not-ours', async (request) => {
 await Fastify().register(fastifyDbbasicSessions, { secret: process.env.SECRET_KEY, sessionName: 'session' })
 `
 
+// A block that registers one of these plugins (docs/migration.md's bridges) brings its
+// declaration of request.session, and its own of FastifyDbbasicSessionsTypes: both hold
+// for a whole program, so each such block is a program of its own, which declares the
+// old plugin's parts the app already has.
+const OLD_PLUGIN_PRELUDE: Record<string, string> = {
+  '@fastify/secure-session': '',
+  '@fastify/session': "/** The store @fastify/session was given. */\ndeclare const sessionStore: import('@fastify/session').SessionStore\n"
+}
+const besideOf = (block: Block): string | undefined => Object.keys(OLD_PLUGIN_PRELUDE).find((name) => block.code.includes(`from '${name}'`))
+
 /**
  * A compiler host that hands every program the same parsed declaration files (@types/node,
  * fastify's and the plugins' types: most of the work), and reads the generated files
@@ -124,8 +136,14 @@ export function run (): Report {
   }
 
   const checked = [...docBlocks().filter((b) => b.marker?.kind !== 'skip'), OLD_SIGN_OUT_EVERYWHERE]
-  for (const [block, found] of compile(checked, (docOptions) => sharing(parsed, docOptions, generated))) {
-    report.docs[`${block.file}:${block.line}`] = found
+  const docHost = (docOptions: ts.CompilerOptions): ts.CompilerHost => sharing(parsed, docOptions, generated)
+  const programs: Array<[Block[], string]> = [[checked.filter((b) => besideOf(b) === undefined), PRELUDE]]
+  for (const b of checked) {
+    const other = besideOf(b)
+    if (other !== undefined) programs.push([[b], PRELUDE + OLD_PLUGIN_PRELUDE[other]])
+  }
+  for (const [list, prelude] of programs) {
+    for (const [block, found] of compile(list, docHost, prelude)) report.docs[`${block.file}:${block.line}`] = found
   }
   return report
 }
