@@ -107,12 +107,14 @@ export function serializeCookie (name: string, value: string, maxAge: number | u
 }
 
 /**
- * Sets our Set-Cookie header (or, with null, none), removing the one this plugin wrote
- * earlier in the same response (`previous`, compared exactly), so at most one goes out.
+ * Sets this response's session cookie (or, with null, none), replacing the one this
+ * plugin wrote earlier in it (`written`, compared exactly), so at most one goes out.
  * Every other Set-Cookie stays, including an app's own one for the same name with
  * another Domain or Path (the only way to clear a cookie planted on a parent domain).
  */
-export function writeCookie (reply: FastifyReply, previous: string | null, header: string | null): void {
+export function writeCookie (reply: FastifyReply, written: { written: string | null }, header: string | null): void {
+  const previous = written.written
+  written.written = header
   const existing = reply.getHeader('set-cookie')
   if (existing === undefined) {
     if (header !== null) reply.header('set-cookie', header)

@@ -10,12 +10,6 @@ import { stateIfAny, type ReplyState, type SessionRequest } from './state.js'
 import { makeToken } from './token.js'
 import { warnPlainHttp } from './warnings.js'
 
-/** Sets this response's session cookie (or, with null, none), replacing any this plugin wrote before in it. */
-export function write (reply: FastifyReply, state: ReplyState, header: string | null): void {
-  writeCookie(reply, state.written, header)
-  state.written = header
-}
-
 function renew (ctx: Context, request: FastifyRequest, reply: FastifyReply, state: ReplyState): void {
   const { cookieName, cookie, signers } = ctx.config
   const { userId, reissue, expiresAt, keyIndex, seconds } = state.pending as NonNullable<ReplyState['pending']>
@@ -35,7 +29,7 @@ function renew (ctx: Context, request: FastifyRequest, reply: FastifyReply, stat
     request.log.debug({ code: (err as { code?: string }).code }, 'fastify-dbbasic-sessions: could not re-issue the cookie')
     return
   }
-  write(reply, state, header)
+  writeCookie(reply, state, header)
   if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
   warnPlainHttp(request, cookie.secure)
   logRenewal(ctx, request, state)

@@ -5,13 +5,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type * as Contract from '../types/index.js'
 import type { Context } from './context.js'
-import { serializeCookie } from './cookie.js'
+import { serializeCookie, writeCookie } from './cookie.js'
 import { publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { InvalidOptionError, ReplySentError, UnauthorizedError } from './errors.js'
 import { loginFields } from './lifecycle.js'
 import { clockSeconds } from './clock.js'
 import { checkReplyOptions } from './option-check.js'
-import { write } from './renewal.js'
 import { newSessionId, revocationKey } from './session-id.js'
 import { normalizeUserId } from './standalone.js'
 import { none, setToken, stateOf, tokenOf, type SessionRequest } from './state.js'
@@ -64,7 +63,7 @@ function logIn (ctx: Context, reply: FastifyReply, id: string, sid: string, ttl:
   const issue = loginFields(seconds, ttl, persistent, policy, sid, ctx.revocations?.generation(id, seconds))
   const token = makeToken(id, issue.expires, keys, issue)
   const state = stateOf(reply)
-  write(reply, state, serializeCookie(cookieName, token, persistent ? issue.expires - issue.iat : undefined, cookie))
+  writeCookie(reply, state, serializeCookie(cookieName, token, persistent ? issue.expires - issue.iat : undefined, cookie))
   state.explicit = true
   state.pending = null
   warnPlainHttp(reply.request, cookie.secure)
@@ -96,7 +95,7 @@ function destroySession (ctx: Context, reply: FastifyReply): Promise<void> {
   state.pending = null
   const presented = takeToken(reply)
   const signOut = (): void => {
-    write(reply, state, serializeCookie(cookieName, '', 0, cookie))
+    writeCookie(reply, state, serializeCookie(cookieName, '', 0, cookie))
     setSession(ctx, reply.request, none())
     if (sessionChannel.hasSubscribers) publish({ event: 'destroyed', ...sourceOf(reply.request) })
   }
