@@ -172,26 +172,6 @@ t.test('one Set-Cookie for the session per response, the last call winning; othe
   t.same(inOut.json(), { userId: null })
 })
 
-t.test('a login or logout response is always no-store, whatever caching the route asked for', async (t) => {
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(sessions, { secret: SECRET })
-  app.post('/before', async (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=86400')
-    reply.createSession('a')
-    return 'ok'
-  })
-  app.post('/after', async (_request, reply) => {
-    reply.destroySession()
-    reply.header('cache-control', 'private, max-age=5')
-    return 'ok'
-  })
-  app.get('/plain', async () => 'ok')
-  t.equal((await app.inject({ method: 'POST', url: '/before' })).headers['cache-control'], 'no-store')
-  t.equal((await app.inject({ method: 'POST', url: '/after' })).headers['cache-control'], 'no-store')
-  t.equal((await app.inject({ url: '/plain' })).headers['cache-control'], undefined, 'other responses keep their own')
-})
-
 t.test('requireSession answers 401 with Fastify\'s error body, and lets a session through', async (t) => {
   const app = await buildApp()
   t.teardown(() => app.close())
