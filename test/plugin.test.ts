@@ -57,20 +57,6 @@ t.test('the cookie sent back signs the user in; the session is read before the r
   t.same(anonymous.json(), NONE)
 })
 
-t.test('a per-login ttl sets both the expiry and Max-Age, and is checked', async (t) => {
-  const app = await buildApp()
-  t.teardown(() => app.close())
-  const res = await app.inject({ method: 'POST', url: '/login?user=a&ttl=60' })
-  t.equal(sessionCookie(res.headers)?.attributes[0], 'Max-Age=60')
-  const { token } = res.json()
-  t.equal(getSession(token, { secret: SECRET, now: () => T0 + 59_000 }), 'a')
-  t.equal(getSession(token, { secret: SECRET, now: () => T0 + 60_000 }), null)
-  const bad = await app.inject({ method: 'POST', url: '/login?user=a&ttl=0' })
-  t.equal(bad.statusCode, 500)
-  t.equal(bad.json().message, 'fastify-dbbasic-sessions: ttl must be an integer number of seconds from 1 to 34560000 (400 days); got 0')
-  t.equal(sessionCookie(bad.headers), undefined, 'no cookie on a refused login')
-})
-
 t.test('reply.createSession accepts integer ids and refuses other values with a TypeError', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createSession, getSession } from '../lib/index.js'
-import { LogCapture, NONE, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
+import { LogCapture, NONE, SECRET, T0, buildApp, clock, fieldsOf, payloadOf, visit } from './helpers.js'
 
 const OLD = 'old-secret-0123456789abcdef0123456789abcdef'
 const NEW = 'new-secret-0123456789abcdef0123456789abcdef'
@@ -43,6 +43,32 @@ t.test('with rolling, an old-secret token due for renewal gets one cookie: renew
   t.equal(seen.setCookies, 1)
   t.match(payloadOf(seen.cookie!.value), { user_id: 'w', expires: S0 + 2000 + 3600, iat: S0, renewed: S0 + 2000 })
   t.equal(getSession(seen.cookie!.value, { secret: NEW, now: time.now }), 'w')
+})
+
+t.test('rotation re-signing keeps what the token carries and never moves the login time into the future', async (t) => {
+  const time = clock()
+  const NEWER = 'a-newer-secret-0123456789abcdef0123456789'
+  const app = await buildApp({ ttl: 86400, secret: [NEWER, SECRET], now: time.now })
+  t.teardown(() => app.close())
+  // Python's default ttl is 30 days, longer than this plugin's one day: issued at T0 - 29 days
+  // counts as issued 30 days before it expires, which is T0 - 29 days; one day after it, over.
+  const python = createSession('py', { secret: SECRET, now: () => T0 - 29 * 86400_000 })
+  t.same((await visit(app, python)).session, NONE, 'a one-day plugin ends a Python login a day after it')
+  const recent = createSession('py', { secret: SECRET, now: () => T0 - 3600_000 })
+  const first = await visit(app, recent)
+  t.equal(first.session.userId, 'py')
+  t.same(fieldsOf(first.cookie!.value), { user_id: 'py', expires: S0 - 3600 + 2592000, iat: S0 - 3600 }, 're-signed with its login time written in, its expiry kept')
+  time.set(T0 + 1000)
+  t.equal((await visit(app, first.cookie!.value)).session.userId, 'py', 'still signed in on the next request')
+  // A plugin token keeps every field through a re-signing.
+  const older = await buildApp({ ttl: 86400, secret: SECRET, rolling: true, now: () => T0 - 50_000_000 })
+  t.teardown(() => older.close())
+  const made = (await older.inject({ method: 'POST', url: '/login?user=kept&ttl=60000' })).json().token
+  const renewedByOlder = (await visit(older, made)).cookie
+  t.equal(renewedByOlder, undefined)
+  const resigned = await visit(app, made)
+  const before = payloadOf(made)
+  t.same(payloadOf(resigned.cookie!.value), before, 'iat, sid, ttl and expiry as they were')
 })
 
 interface DrillResult { requests: number, lost: number, answered: Set<number> }
