@@ -12,7 +12,6 @@ import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, fieldsOf a
 const S0 = T0 / 1000
 
 // ttl: expired at the second it says, the plugin's or a login's own, and lowered for sessions already issued.
-
 async function loginThenAsk (t: Test, ttl: number | undefined, ...offsets: number[]): Promise<Array<string | null>> {
   const time = clock()
   const app = await buildApp(ttl === undefined ? { now: time.now } : { ttl, now: time.now })
@@ -103,7 +102,6 @@ t.test('lowering ttl under rolling counts from the last renewal', async (t) => {
 })
 
 // The login time and the session id every token of the plugin carries.
-
 for (const option of [{}, { rolling: true }, { absoluteTtl: 7200 }, { validate: () => true }]) {
   t.test(`with ${Object.keys(option)[0] ?? 'the defaults'}, tokens carry the login time and a session id after expires, and Python still reads them`, async (t) => {
     const app = await buildApp({ ttl: 3600, ...option })
@@ -133,7 +131,6 @@ t.test('two logins of one user in the same millisecond get different cookies and
 })
 
 // rolling: renewal past the half-life, for the login's own ttl.
-
 t.test('rolling: renewal starts just after the half-life, not before', async (t) => {
   const time = clock()
   const app = await buildApp({ ttl: 3600, rolling: true, now: time.now })
@@ -213,7 +210,6 @@ t.test('a session whose renewed cookie would be too large keeps working, without
 })
 
 // absoluteTtl: a cap from the login time, however active the session and however its copies are replayed.
-
 t.test('absoluteTtl caps the expiry and Max-Age of a login and of every renewal', async (t) => {
   const time = clock()
   const app = await buildApp({ ttl: 3600, absoluteTtl: 5400, rolling: true, now: time.now })
@@ -330,7 +326,6 @@ t.test('a replayed Python token never outlives its cap, through the hook or read
 })
 
 // A token without a login time (Python's, the standalone API's): it counts as issued externalTtl before it expires.
-
 t.test('a token without iat counts as issued externalTtl before it expires, and a renewal writes that login time in', async (t) => {
   const time = clock()
   const app = await buildApp({ ttl: 3600, absoluteTtl: 5400, rolling: true, externalTtl: 3600, now: time.now })
@@ -371,7 +366,6 @@ t.test('externalTtl is the longest ttl a token without iat may have: one claimin
 })
 
 // clockTolerance: accepted that much past expiry or ahead of the clock, never renewed on the tolerance alone.
-
 t.test('a token accepted only through clockTolerance is never renewed', async (t) => {
   const time = clock()
   const app = await buildApp({ ttl: 600, clockTolerance: 300, rolling: true, now: time.now })
