@@ -183,7 +183,6 @@ function environment (variables: Variables): void {
 
 // Tokens of the standalone API carry no login time: they count as made with this ttl.
 const fromEnvironment = async (): ReturnType<typeof buildApp> => buildApp({ secret: undefined, ttl: 3600, externalTtl: 3600 })
-
 const login = async (app: Awaited<ReturnType<typeof buildApp>>, user: string): Promise<string> =>
   (await app.inject({ method: 'POST', url: `/login?user=${user}` })).json().token
 
