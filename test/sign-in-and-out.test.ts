@@ -1,9 +1,16 @@
+// Signing in and out: reply.createSession sets one cookie holding the token, refuses a
+// user id that is not one or would not fit a cookie, before any header; the cookie sent
+// back signs the user in before the route runs; request.session is fresh on every request
+// and follows a login or logout for the hooks after it; one session Set-Cookie per
+// response, the last call winning, the app's own cookies kept, with or without
+// @fastify/cookie; and a call after the reply was sent is a clear error. The lifetime of
+// what is set: lifetime.test.ts; its name and attributes: cookie-options.test.ts.
 import t from 'tap'
 import fc from 'fast-check'
 import Fastify from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import sessions, { createSession, getSession } from '../lib/index.js'
-import { NONE, OTHER_SECRET, SECRET, T0, buildApp, fieldsOf, payloadOf, sessionCookie } from './helpers.js'
+import { NONE, SECRET, T0, buildApp, fieldsOf, payloadOf, sessionCookie } from './helpers.js'
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300)
 
@@ -19,32 +26,6 @@ t.test('login sets one cookie holding the token byte for byte, with the default 
   t.same(fieldsOf(token), { user_id: 'alice', expires: T0 / 1000 + 2592000, iat: T0 / 1000 }, 'the reference\'s fields, then the login time and a session id')
   t.same(cookie?.attributes, ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax'])
   t.equal(res.headers['cache-control'], 'no-store')
-})
-
-t.test('the configured name and attributes are used on login and logout', async (t) => {
-  const app = await buildApp({
-    cookieName: 'sid',
-    ttl: 3600,
-    cookie: { path: '/app', domain: 'example.com', secure: false, httpOnly: false, sameSite: 'strict' }
-  })
-  t.teardown(() => app.close())
-  const login = await app.inject({ method: 'POST', url: '/login?user=bob' })
-  t.same(sessionCookie(login.headers, 'sid')?.attributes, ['Max-Age=3600', 'Domain=example.com', 'Path=/app', 'SameSite=Strict'])
-  t.equal(sessionCookie(login.headers, 'session'), undefined)
-  const logout = await app.inject({ method: 'POST', url: '/logout' })
-  t.same(sessionCookie(logout.headers, 'sid'), {
-    value: '',
-    attributes: ['Max-Age=0', 'Domain=example.com', 'Path=/app', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT', 'SameSite=Strict'],
-    raw: 'sid=; Max-Age=0; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Strict'
-  })
-  t.equal(logout.headers['cache-control'], 'no-store')
-})
-
-t.test('SameSite=None is written when asked for, with Secure', async (t) => {
-  const app = await buildApp({ cookieName: '__Host-Http-session', cookie: { sameSite: 'none' } })
-  t.teardown(() => app.close())
-  const res = await app.inject({ method: 'POST', url: '/login?user=a' })
-  t.same(sessionCookie(res.headers, '__Host-Http-session')?.attributes, ['Max-Age=2592000', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=None'])
 })
 
 t.test('the cookie sent back signs the user in; the session is read before the route runs', async (t) => {
@@ -193,33 +174,6 @@ t.test('one Set-Cookie for the session per response, the last call winning; othe
   const inOut = await app.inject({ method: 'POST', url: '/in-and-out' })
   t.equal(sessionCookie(inOut.headers)?.value, '', 'the clearing cookie replaced the login')
   t.same(inOut.json(), { userId: null })
-})
-
-t.test('requireSession answers 401 with Fastify\'s error body, and lets a session through', async (t) => {
-  const app = await buildApp()
-  t.teardown(() => app.close())
-  const denied = await app.inject({ url: '/private' })
-  t.equal(denied.statusCode, 401)
-  t.same(denied.json(), { statusCode: 401, code: 'FST_DBBASIC_SESSIONS_UNAUTHORIZED', error: 'Unauthorized', message: 'No valid session' })
-  const forged = await app.inject({ url: '/private', headers: { cookie: '__Host-Http-session=' + createSession('eve', { secret: OTHER_SECRET }) } })
-  t.equal(forged.statusCode, 401)
-  const token = createSession('erin', { secret: SECRET, now: () => T0 })
-  const allowed = await app.inject({ url: '/private', headers: { cookie: `__Host-Http-session=${token}` } })
-  t.equal(allowed.statusCode, 200)
-  t.same(allowed.json(), { userId: 'erin' })
-})
-
-t.test('requireSession can guard a whole scope as a hook', async (t) => {
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(sessions, { secret: SECRET })
-  await app.register(async (admin) => {
-    admin.addHook('preHandler', admin.requireSession)
-    admin.get('/admin', async (request) => ({ userId: request.session.userId }))
-  })
-  t.equal((await app.inject({ url: '/admin' })).statusCode, 401)
-  const res = await app.inject({ url: '/admin', headers: { cookie: '__Host-Http-session=' + createSession(7, { secret: SECRET }) } })
-  t.same(res.json(), { userId: '7' })
 })
 
 for (const order of ['before', 'after', 'not at all'] as const) {
