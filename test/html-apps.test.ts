@@ -116,7 +116,8 @@ t.test('a signed-in form POST reaches its route', async (t) => {
   t.same(res.json(), { ok: true })
 })
 
-// The recipe's first form, as guarded.test.ts wrote it when the README had it.
+// The recipe's first form, as the README had it before it read Sec-Fetch-Mode and sent a
+// form's POST to the login page.
 function htmlApp (app: FastifyInstance): void {
   app.setErrorHandler<FastifyError>(async (error, request, reply) => {
     if (error.code === 'FST_DBBASIC_SESSIONS_UNAUTHORIZED' && request.method === 'GET' &&
