@@ -1,11 +1,13 @@
 // The README's recipes for an HTML app, loaded from the README as written: the login
 // form (formbody, remember me, safeRedirect) and the error handler that sends signed-out
-// browsers to the login page (303) while fetch() and API clients keep the JSON 401.
+// browsers to the login page (303) while fetch() and API clients keep the JSON 401. Last,
+// that handler's first form, as apps copied it (on the 401's code and Accept alone, a
+// form's POST left to the JSON 401): it still works.
 import t from 'tap'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import sessions, { createSession } from '../lib/index.js'
 import { loadRecipe } from './docs.js'
-import { SECRET, sessionCookie } from './helpers.js'
+import { SECRET, T0, sessionCookie } from './helpers.js'
 
 const UNAUTHORIZED = { statusCode: 401, code: 'FST_DBBASIC_SESSIONS_UNAUTHORIZED', error: 'Unauthorized', message: 'No valid session' }
 const users: Record<string, { id: string, name: string, sessionsValidAfter: number }> = { ann: { id: '1', name: 'ann', sessionsValidAfter: 0 } }
@@ -112,4 +114,68 @@ t.test('a signed-in form POST reaches its route', async (t) => {
   const cookie = `__Host-Http-session=${createSession('1', { secret: SECRET })}`
   const res = await app.inject({ method: 'POST', url: '/account/email', headers: { ...form, cookie }, payload: 'email=a%40b.test' })
   t.same(res.json(), { ok: true })
+})
+
+// The recipe's first form, as the README had it before it read Sec-Fetch-Mode and sent a
+// form's POST to the login page.
+function htmlApp (app: FastifyInstance): void {
+  app.setErrorHandler<FastifyError>(async (error, request, reply) => {
+    if (error.code === 'FST_DBBASIC_SESSIONS_UNAUTHORIZED' && request.method === 'GET' &&
+        request.headers.accept?.includes('text/html') === true) {
+      return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303)
+    }
+    throw error // everything else goes to Fastify's default handler: JSON, as before
+  })
+  app.get('/account', { preHandler: app.requireSession }, async (request, reply) =>
+    reply.type('text/html').send(`<p>Hello ${request.requireUserId()}</p>`))
+  app.get('/settings', async (request, reply) => reply.type('text/html').send(`<p>Settings of ${request.requireUserId()}</p>`))
+  app.get('/api/me', { preHandler: app.requireSession }, async (request) => ({ id: request.requireUserId() }))
+  app.post('/account', { preHandler: app.requireSession }, async () => ({ saved: true }))
+  app.get('/broken', async () => { throw new Error('boom') })
+}
+
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+
+const signedIn = { cookie: `__Host-Http-session=${createSession('alice', { secret: SECRET, now: () => T0 })}` }
+
+async function buildFirstForm (): Promise<FastifyInstance> {
+  const app = Fastify()
+  await app.register(sessions, { secret: SECRET, now: () => T0 })
+  htmlApp(app)
+  await app.ready()
+  return app
+}
+
+t.test('HTML recipe: a page request without a session is redirected to the login page', async (t) => {
+  const app = await buildFirstForm()
+  t.teardown(() => app.close())
+  for (const url of ['/account', '/settings?tab=2']) {
+    const res = await app.inject({ url, headers: { accept: BROWSER_ACCEPT } })
+    t.equal(res.statusCode, 303, url)
+    t.equal(res.headers.location, `/login?next=${encodeURIComponent(url)}`, url)
+  }
+})
+
+t.test('HTML recipe: a signed-in page request gets the page', async (t) => {
+  const app = await buildFirstForm()
+  t.teardown(() => app.close())
+  const res = await app.inject({ url: '/account', headers: { accept: BROWSER_ACCEPT, ...signedIn } })
+  t.equal(res.statusCode, 200)
+  t.equal(res.body, '<p>Hello alice</p>')
+})
+
+t.test('HTML recipe: API requests keep the JSON 401, and other errors are untouched', async (t) => {
+  const app = await buildFirstForm()
+  t.teardown(() => app.close())
+  for (const accept of ['application/json', '*/*', undefined]) {
+    const res = await app.inject({ url: '/api/me', headers: accept === undefined ? {} : { accept } })
+    t.equal(res.statusCode, 401, `Accept: ${accept}`)
+    t.same(res.json(), UNAUTHORIZED, `Accept: ${accept}`)
+  }
+  const post = await app.inject({ method: 'POST', url: '/account', headers: { accept: BROWSER_ACCEPT } })
+  t.equal(post.statusCode, 401, 'a form post is not redirected: its body would be lost')
+  t.same(post.json(), UNAUTHORIZED)
+  const broken = await app.inject({ url: '/broken', headers: { accept: BROWSER_ACCEPT } })
+  t.equal(broken.statusCode, 500)
+  t.equal(broken.json().message, 'boom')
 })

@@ -1,12 +1,13 @@
+// Options are checked when the plugin is registered: each rule with a message that names
+// the option and what it got, unknown names with the nearest known one, undefined as the
+// default, the exported schema, and own properties only. The secret option and the
+// secrets from the environment: secrets.test.ts; each option's one declaration, its
+// JSDoc and the README's table: option-list.test.ts.
 import t from 'tap'
 import Fastify from 'fastify'
-import { randomBytes } from 'node:crypto'
 import sessions, { createSession, getSession, optionsSchema } from '../lib/index.js'
-import { weakness } from '../lib/secrets.js'
 import type { FastifyDbbasicSessionsOptions } from '../types/index.js'
 import { NONE, SECRET, T0, buildApp, sessionCookie } from './helpers.js'
-
-const MAKE_ONE = 'node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"'
 
 async function registerError (options: unknown): Promise<Error & { code?: string }> {
   const app = Fastify()
@@ -83,61 +84,6 @@ t.test('options that are not an object are refused', async (t) => {
   t.equal(err.message, 'fastify-dbbasic-sessions: options must be an object; got an array')
 })
 
-t.test('secrets: each at least 32 bytes, never shown, with a way to make one', async (t) => {
-  const short = 'hunter2-is-not-long-enough'
-  const cases: Array<[unknown, string]> = [
-    [short, 'secret must be a string of at least 32 bytes, or a non-empty array of such strings'],
-    ['', 'secret must be a string of at least 32 bytes'],
-    [[], 'secret must be a string of at least 32 bytes, or a non-empty array of such strings'],
-    [[SECRET, short], 'secret[1] must be a string of at least 32 bytes;'],
-    [[SECRET, 42], 'secret[1] must be a string of at least 32 bytes'],
-    [42, 'secret must be a string of at least 32 bytes, or a non-empty array of such strings']
-  ]
-  for (const [secret, message] of cases) {
-    const err = await registerError({ secret })
-    t.ok(err.message.includes(message), err.message)
-    t.notOk(err.message.includes(short), 'the short secret is not echoed')
-    t.notOk(err.message.includes(SECRET), 'the good secret is not echoed')
-  }
-  const err = await registerError({ secret: short })
-  t.ok(err.message.endsWith(MAKE_ONE), 'says how to make a secret')
-})
-
-t.test('a secret is measured in UTF-8 bytes, as it is used', async (t) => {
-  // 11 characters, 33 bytes: long enough as a key although short as text.
-  const currencies = '€₩₹₽₺₴₸₿₫₪₭'
-  const app = await buildApp({ secret: currencies })
-  t.teardown(() => app.close())
-  const login = await app.inject({ method: 'POST', url: '/login?user=a' })
-  t.equal(login.statusCode, 200)
-  t.ok((await registerError({ secret: currencies.slice(0, 10) })).message.includes('at least 32 bytes'), '30 bytes are refused')
-})
-
-t.test('SECRET_KEY is the default secret, and there is no built-in one', async (t) => {
-  const saved = process.env.SECRET_KEY
-  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
-
-  delete process.env.SECRET_KEY
-  let err = await registerError({})
-  t.equal(err.code, 'FST_DBBASIC_SESSIONS_NO_SECRET')
-  t.equal(err.message, `fastify-dbbasic-sessions: no secret: pass the secret option or set SECRET_KEY; make one with: ${MAKE_ONE}`)
-  process.env.SECRET_KEY = ''
-  t.equal((await registerError({})).code, 'FST_DBBASIC_SESSIONS_NO_SECRET', 'an empty SECRET_KEY is no secret')
-
-  process.env.SECRET_KEY = 'short-env-secret'
-  err = await registerError({})
-  t.equal(err.message, `fastify-dbbasic-sessions: SECRET_KEY must be at least 32 bytes; make one with: ${MAKE_ONE}`)
-
-  process.env.SECRET_KEY = SECRET
-  const fromEnv = await buildApp({ secret: undefined })
-  t.teardown(() => fromEnv.close())
-  const token = (await fromEnv.inject({ method: 'POST', url: '/login?user=env' })).json().token
-  const explicit = await buildApp({ secret: SECRET })
-  t.teardown(() => explicit.close())
-  t.equal((await explicit.inject({ url: '/whoami', headers: { cookie: `__Host-Http-session=${token}` } })).json().userId, 'env',
-    'a token signed with SECRET_KEY verifies with the same secret given explicitly')
-})
-
 t.test('options given as undefined take their defaults', async (t) => {
   const app = await buildApp({ ttl: undefined, cookieName: undefined, cookie: { path: undefined, sameSite: undefined } })
   t.teardown(() => app.close())
@@ -190,30 +136,4 @@ t.test('options are read as own properties only: a polluted Object.prototype sup
   delete process.env.SECRET_KEY
   t.equal((await registerError({})).code, 'FST_DBBASIC_SESSIONS_NO_SECRET', 'an inherited SECRET_KEY is no secret')
   t.throws(() => getSession('x'), { code: 'FST_DBBASIC_SESSIONS_NO_SECRET' })
-})
-
-t.test('obviously weak secrets are refused, each of a list and SECRET_KEY, with the rule and how to make one', async (t) => {
-  const weak: Array<[string, string]> = [
-    ['a'.repeat(40), 'fewer than 8 distinct characters'],
-    ['abcdefg'.repeat(6), 'fewer than 8 distinct characters'],
-    ['passwordpassword1234passwordpassword1234', 'repeats a shorter pattern'],
-    ['0123456789abcdef'.repeat(2), 'repeats a shorter pattern'],
-    ['0123456789abcdef'.repeat(2) + '01234', 'repeats a shorter pattern']
-  ]
-  for (const [secret, why] of weak) {
-    for (const [options, name] of [[{ secret }, 'secret'], [{ secret: [SECRET, secret] }, 'secret[1]']] as const) {
-      const err = await registerError(options)
-      t.equal(err.code, 'FST_DBBASIC_SESSIONS_INVALID_OPTION')
-      t.equal(err.message, `fastify-dbbasic-sessions: ${name} is too weak (it ${why.startsWith('fewer') ? 'has ' : ''}${why}): a secret must be random, at least 32 bytes; make one with: ${MAKE_ONE}`)
-      t.notOk(err.message.includes(secret))
-    }
-    t.throws(() => createSession(1, { secret }), { code: 'FST_DBBASIC_SESSIONS_INVALID_OPTION' }, 'the standalone API too')
-  }
-  const saved = process.env.SECRET_KEY
-  t.teardown(() => { if (saved === undefined) delete process.env.SECRET_KEY; else process.env.SECRET_KEY = saved })
-  process.env.SECRET_KEY = 'x'.repeat(64)
-  t.match((await registerError({})).message, /^fastify-dbbasic-sessions: SECRET_KEY is too weak/)
-  // The README's advice: 32 random bytes as hex, made many times, always passes.
-  for (let i = 0; i < 2000; i++) t.equal(weakness(randomBytes(32).toString('hex')), undefined)
-  t.equal(weakness(SECRET), undefined)
 })

@@ -1,10 +1,11 @@
 // fastify.readSession(cookieHeader): the onRequest hook's checks, for code outside a
-// route (a socket.io handshake, an upgrade handled by hand). Never sets a cookie.
+// route (a socket.io handshake, an upgrade handled by hand), with the hook's verdict for
+// every kind of token, option set and clock boundary. Never sets a cookie.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createSession } from '../lib/index.js'
 import type { FastifyDbbasicSessionsOptions, Session, ValidatedSession } from '../types/index.js'
-import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock } from './helpers.js'
+import { LogCapture, NONE, OTHER_SECRET, SECRET, T0, buildApp, clock, visit } from './helpers.js'
 
 const S0 = T0 / 1000
 const token = (user: string, options: { ttl?: number, at?: number, secret?: string } = {}): string =>
@@ -76,6 +77,61 @@ t.test('absoluteTtl and a login time in the future are checked', async (t) => {
 
   time.set(T0 - 600_000)
   t.same(await reasonsOf(logs, () => after.readSession(`__Host-Http-session=${issued}`)), [NONE, ['issued in the future']])
+})
+
+/** Every kind of token the plugin may be handed. */
+async function tokens (time: ReturnType<typeof clock>): Promise<Record<string, string>> {
+  const plugin = await buildApp({ ttl: 3600, rolling: true, now: time.now })
+  const older = await buildApp({ ttl: 3600, secret: OTHER_SECRET, now: time.now })
+  time.set(T0)
+  const made = (await plugin.inject({ method: 'POST', url: '/login?user=plugin' })).json().token as string
+  const short = (await plugin.inject({ method: 'POST', url: '/login?user=short&ttl=300' })).json().token as string
+  const oldSecret = (await older.inject({ method: 'POST', url: '/login?user=old' })).json().token as string
+  time.set(T0 + 2000_000)
+  const renewed = (await visit(plugin, made)).cookie!.value
+  await plugin.close()
+  await older.close()
+  return {
+    made,
+    short,
+    oldSecret,
+    renewed,
+    python: createSession('py', { secret: SECRET, now: () => T0 }),
+    standalone: createSession('sa', { secret: SECRET, ttl: 3600, now: () => T0 })
+  }
+}
+
+t.test('readSession gives the hook\'s verdict for every kind of token, option set and clock boundary', async (t) => {
+  const time = clock()
+  const all = await tokens(time)
+  const configs: FastifyDbbasicSessionsOptions[] = [
+    {},
+    { ttl: 3600 },
+    { ttl: 600, rolling: true },
+    { ttl: 3600, absoluteTtl: 5400, rolling: true, externalTtl: 3600 },
+    { ttl: 1800, absoluteTtl: 7200, clockTolerance: 60 },
+    { secret: [SECRET, OTHER_SECRET], ttl: 3600 }
+  ]
+  const moments = [0, 299, 300, 599, 600, 1799, 1800, 2599, 2600, 3599, 3600, 3659, 3660, 5399, 5400, 5600, 7200, 2592000]
+  let compared = 0
+  for (const options of configs) {
+    const app: FastifyInstance = await buildApp({ ...options, now: time.now })
+    t.teardown(() => app.close())
+    for (const [kind, token] of Object.entries(all)) {
+      for (const at of moments) {
+        time.set(T0 + at * 1000)
+        const hooked = (await visit(app, token)).session
+        const read = await app.readSession(`__Host-Http-session=${token}`)
+        if (read.userId !== hooked.userId || read.issuedAt !== hooked.issuedAt || read.sessionId !== hooked.sessionId) {
+          t.fail(`${JSON.stringify(options)} ${kind} at +${at} s: hook ${JSON.stringify(hooked)}, readSession ${JSON.stringify(read)}`)
+        }
+        // The hook may have renewed; readSession reports the end that nothing renewed.
+        if (read.userId !== null && read.expiresAt! > hooked.expiresAt!) t.fail(`${kind} at +${at} s: readSession says it ends later than the hook`)
+        compared++
+      }
+    }
+  }
+  t.equal(compared, configs.length * 6 * moments.length, `${compared} verdicts compared`)
 })
 
 t.test('validate is called with request null; false means no session, reason "revoked"', async (t) => {

@@ -1,3 +1,7 @@
+// The standalone API, createSession, getSession and destroySession, for code outside
+// Fastify: the plugin's tokens and secrets (SECRET_KEY by default, a list edited in place
+// taking effect), options checked like the plugin's, user ids refused with a TypeError or
+// a RangeError, and a verdict for every token, never an exception.
 import t from 'tap'
 import { createSession, destroySession, getSession } from '../lib/index.js'
 import { OTHER_SECRET, SECRET, T0 } from './helpers.js'

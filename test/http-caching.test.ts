@@ -1,4 +1,6 @@
-// No session Set-Cookie on a response a shared cache may store; Vary: Cookie where the
+// HTTP caches (the verified-token cache is token-cache.test.ts): a login or logout
+// response is always no-store; no session Set-Cookie (renewal, re-signing) on a response
+// a shared cache may store, deferred to the next one none stores; Vary: Cookie where the
 // body may depend on the session.
 import t from 'tap'
 import Fastify from 'fastify'
@@ -30,6 +32,26 @@ async function build (now: () => number, extra: Record<string, unknown> = {}) {
 
 const shared = ['public, max-age=86400', 's-maxage=60', 'max-age=600', 'public', 'Public, Max-Age=60', 'no-cache, public']
 const notShared = ['private, max-age=86400', 'no-store', 'public, no-store', 'private', 'no-cache']
+
+t.test('a login or logout response is always no-store, whatever caching the route asked for', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(sessions, { secret: SECRET })
+  app.post('/before', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=86400')
+    reply.createSession('a')
+    return 'ok'
+  })
+  app.post('/after', async (_request, reply) => {
+    reply.destroySession()
+    reply.header('cache-control', 'private, max-age=5')
+    return 'ok'
+  })
+  app.get('/plain', async () => 'ok')
+  t.equal((await app.inject({ method: 'POST', url: '/before' })).headers['cache-control'], 'no-store')
+  t.equal((await app.inject({ method: 'POST', url: '/after' })).headers['cache-control'], 'no-store')
+  t.equal((await app.inject({ url: '/plain' })).headers['cache-control'], undefined, 'other responses keep their own')
+})
 
 t.test('a renewal due on a response a shared cache may store waits for the next one that no shared cache stores', async (t) => {
   const time = clock()

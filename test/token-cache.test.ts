@@ -1,5 +1,5 @@
-// The cache of verified tokens: bounded, only for tokens that verified, and never
-// a shortcut past expiry, validate or rotation.
+// The cache of verified tokens (the cacheSize option; HTTP caches are http-caching.test.ts):
+// bounded, only for tokens that verified, and never a shortcut past expiry, validate or rotation.
 import t from 'tap'
 import { createSession } from '../lib/index.js'
 import { HmacKey } from '../lib/hmac.js'
