@@ -17,6 +17,8 @@ const app = Fastify({ logger: false })
 let cookieFor
 
 let store = null
+/** When the plugin last pruned a memoryStore (at first: when it was made), and how often. */
+const prunes = { count: 0, last: 0 }
 function countingStore (revoked) {
   let queries = 0
   const until = Math.floor(Date.now() / 1000) + 3600
@@ -31,6 +33,15 @@ function countingStore (revoked) {
       return { revocations, cursor: '1' }
     }
   }
+}
+
+// `count` revoked sessions of ids in the form newSessionId makes, one random block cut up.
+async function fill (memory, count) {
+  const until = Math.floor(Date.now() / 1000) + 3600
+  const bytes = randomBytes(18 * count)
+  const adds = new Array(count)
+  for (let i = 0; i < count; i++) adds[i] = memory.add({ kind: 'session', id: bytes.toString('base64url', 18 * i, 18 * i + 18), until })
+  await Promise.all(adds)
 }
 
 // Our cookie's name follows the plugin's default: __Host-session (secure, path /).
@@ -54,6 +65,20 @@ switch (which) {
     app.get('/', async () => ({ userId: null }))
     cookieFor = lookalike
     break
+  // For bench/instructions.mjs: bare, its nextTick made to fall off V8's fast path before
+  // it serves (full GCs with the tick queue empty, as test/next-tick.test.ts does), so
+  // that a run shows the harness telling a fallen server. Needs --expose-gc.
+  case 'bare, made to fall': {
+    const noop = () => {}
+    for (let cycle = 0; cycle < 8; cycle++) {
+      for (let i = 0; i < 50; i++) process.nextTick(noop, i)
+      await new Promise((resolve) => setImmediate(resolve))
+      globalThis.gc()
+    }
+    app.get('/', async () => ({ userId: null }))
+    cookieFor = lookalike
+    break
+  }
   // For bench/hooks.mjs: what registering hooks costs Fastify, with nothing in them.
   case 'bare + empty onRequest':
   case 'bare + empty onSend':
@@ -77,10 +102,33 @@ switch (which) {
     break
   // Revocation (issue 17): a store of the contract that counts its queries, holding
   // nothing or a million revoked sessions; the cookie is one the plugin wrote at login.
+  // The memoryStore cases and their control without revocation are bench/instructions.mjs's:
+  // the option as an app turns it on today, the store filled before the plugin reads it.
   case 'this package, revocation on':
-  case 'this package, 1,000,000 revoked': {
-    store = countingStore(which.includes('1,000,000') ? 1_000_000 : 0)
-    await app.register(await load('../dist/index.js'), { secret, revocation: { store, staleness: 2 } })
+  case 'this package, 1,000,000 revoked':
+  case 'this package, login cookie, revocation off':
+  case 'this package, memoryStore':
+  case 'this package, memoryStore, 1,000,000 revoked': {
+    let revocation
+    if (which.includes('memoryStore')) {
+      const { memoryStore } = await import('../dist/index.js')
+      const memory = memoryStore()
+      if (which.includes('1,000,000')) await fill(memory, 1_000_000)
+      // The plugin prunes the table and the store about once a minute (linear in what
+      // they hold); bench/instructions.mjs asks when, to keep it out of its windows.
+      const prune = memory.prune
+      memory.prune = async (...args) => {
+        prunes.count++
+        prunes.last = Date.now()
+        return prune.apply(memory, args)
+      }
+      prunes.last = Date.now()
+      revocation = { store: memory }
+    } else if (!which.endsWith('off')) {
+      store = countingStore(which.includes('1,000,000') ? 1_000_000 : 0)
+      revocation = { store, staleness: 2 }
+    }
+    await app.register(await load('../dist/index.js'), { secret, ...(revocation === undefined ? {} : { revocation }) })
     app.get('/', async (request) => ({ userId: request.session.userId }))
     app.post('/login', async (request, reply) => { reply.createSession(request.query.id); return {} })
     await app.ready()
@@ -134,6 +182,7 @@ function nextTickCost () {
 // bench/profile.mjs asks for a CPU profile of the loaded window only.
 let inspector
 async function answer (m) {
+  if (m === 'prunes') return { count: prunes.count, ago: Date.now() - prunes.last }
   if (m === 'cpu') return { cpu: process.cpuUsage(), queries: store?.queries ?? 0 }
   if (m === 'tick') return { ns: nextTickCost() }
   if (m === 'heap') {
