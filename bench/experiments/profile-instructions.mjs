@@ -5,7 +5,8 @@
 // `node bench/experiments/profile-instructions.mjs DIR [--vs case] [case...]` (case: a file
 // prefix in DIR; --vs: each case's groups and functions less that one's)
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readDump } from '../callgrind.mjs'
 
@@ -75,9 +76,11 @@ async function perRequest (prefix) {
   const inclusive = new Map()
   for (const [i, f] of files.entries()) {
     const text = readFileSync(join(dir, f), 'utf8').replace(/^((?:c?fn)=\(\d+\)) (0x[0-9a-f]+)$/gm, (_, head, address) => `${head} ${short(name(address))}`)
-    const named = join(dir, f + '.named')
+    const scratch = mkdtempSync(join(tmpdir(), 'profile-'))
+    const named = join(scratch, f)
     writeFileSync(named, text)
     const out = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', named], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+    rmSync(scratch, { recursive: true })
     for (const m of out.matchAll(/^\s*([\d,]+) \([^)]*\)\s+\S*?:(.*?)(?: \[[^\]]*\])?$/gm)) {
       const fn = m[2]
       inclusive.set(fn, (inclusive.get(fn) ?? 0) + (i === 0 ? -1 : 1) * Number(m[1].replaceAll(',', '')) / REQUESTS)
