@@ -33,7 +33,16 @@ function countingStore (revoked) {
   }
 }
 
-// Our cookie's name follows the plugin's default: __Host-Http-session (secure, path /).
+// `count` revoked sessions of ids in the form newSessionId makes, one random block cut up.
+async function fill (memory, count) {
+  const until = Math.floor(Date.now() / 1000) + 3600
+  const bytes = randomBytes(18 * count)
+  const adds = new Array(count)
+  for (let i = 0; i < count; i++) adds[i] = memory.add({ kind: 'session', id: bytes.toString('base64url', 18 * i, 18 * i + 18), until })
+  await Promise.all(adds)
+}
+
+// Our cookie's name follows the plugin's default: __Host-Http-session (secure, httpOnly, path /).
 const ours = async () => {
   const { createSession } = await import('../dist/index.js')
   return (id) => `__Host-Http-session=${createSession(id, { secret })}`
@@ -54,6 +63,20 @@ switch (which) {
     app.get('/', async () => ({ userId: null }))
     cookieFor = lookalike
     break
+  // For bench/instructions.mjs: bare, its nextTick made to fall off V8's fast path before
+  // it serves (full GCs with the tick queue empty, as test/next-tick.test.ts does), so
+  // that a run shows the harness telling a fallen server. Needs --expose-gc.
+  case 'bare, made to fall': {
+    const noop = () => {}
+    for (let cycle = 0; cycle < 8; cycle++) {
+      for (let i = 0; i < 50; i++) process.nextTick(noop, i)
+      await new Promise((resolve) => setImmediate(resolve))
+      globalThis.gc()
+    }
+    app.get('/', async () => ({ userId: null }))
+    cookieFor = lookalike
+    break
+  }
   // For bench/hooks.mjs: what registering hooks costs Fastify, with nothing in them.
   case 'bare + empty onRequest':
   case 'bare + empty onSend':
@@ -77,10 +100,30 @@ switch (which) {
     break
   // Revocation (issue 17): a store of the contract that counts its queries, holding
   // nothing or a million revoked sessions; the cookie is one the plugin wrote at login.
+  // The memoryStore cases and their control without revocation are bench/instructions.mjs's:
+  // the option as an app turns it on today, the store filled before the plugin reads it.
   case 'this package, revocation on':
-  case 'this package, 1,000,000 revoked': {
-    store = countingStore(which.includes('1,000,000') ? 1_000_000 : 0)
-    await app.register(await load('../dist/index.js'), { secret, revocation: { store, staleness: 2 } })
+  case 'this package, 1,000,000 revoked':
+  case 'this package, login cookie, revocation off':
+  case 'this package, memoryStore':
+  case 'this package, memoryStore, 1,000,000 revoked': {
+    let revocation
+    if (which.includes('memoryStore')) {
+      const { memoryStore } = await import('../dist/index.js')
+      const memory = memoryStore()
+      if (which.includes('1,000,000')) {
+        await fill(memory, 1_000_000)
+        // What the steady state holds: every revocation merged into the sorted arrays.
+        await memory.prune(Math.floor(Date.now() / 1000))
+      }
+      revocation = { store: memory }
+    } else if (which.endsWith('off')) {
+      revocation = false
+    } else {
+      store = countingStore(which.includes('1,000,000') ? 1_000_000 : 0)
+      revocation = { store, staleness: 2 }
+    }
+    await app.register(await load('../dist/index.js'), { secret, ...(revocation === undefined ? {} : { revocation }) })
     app.get('/', async (request) => ({ userId: request.session.userId }))
     app.post('/login', async (request, reply) => { reply.createSession(request.query.id); return {} })
     await app.ready()

@@ -20,4 +20,12 @@ export function holdTickShapes (): void {
   hook.enable()
   process.nextTick(() => {})
   hook.disable()
+  // A tick carries the async context it was made in, under symbol keys: the context
+  // frame (Node 22 on) and a store per AsyncLocalStorage (Node 20, 22, and 24 without
+  // frames). Node has no public way to make it outside the importer's context, so its
+  // context is cleared in place: the object keeps its shape, and so the literal's, but
+  // no longer the importer's stores. Its own two async ids are numbers and stay.
+  for (const tick of held as Array<Record<symbol, unknown>>) {
+    for (const key of Object.getOwnPropertySymbols(tick)) if (typeof tick[key] !== 'number') tick[key] = undefined
+  }
 }
