@@ -15,7 +15,7 @@ import { makeRequestSide } from './request.js'
 import { makeRecentLoginGuard } from './recent-login.js'
 import { makeRevokers } from './revocation/revoke.js'
 import { Revocations } from './revocation/revocations.js'
-import { kState, kToken, type SessionRequest } from './state.js'
+import { kState, type SessionRequest } from './state.js'
 import { holdTickShapes } from './ticks.js'
 import { makeVerifier } from './verifier.js'
 
@@ -55,7 +55,6 @@ const plugin: FastifyPluginAsync<Contract.FastifyDbbasicSessionsOptions> = async
   const reply = makeReplySide(ctx)
 
   fastify.decorateRequest(sessionName, null)
-  fastify.decorateRequest(kToken, null)
   fastify.decorateReply(kState, null)
   fastify.addHook('onRequest', request.onRequest)
   fastify.addHook('onSend', makeOnSend(ctx))

@@ -13,7 +13,7 @@ import { clockSeconds } from './clock.js'
 import { checkReplyOptions } from './option-check.js'
 import { newSessionId, revocationKey } from './session-id.js'
 import { normalizeUserId } from './standalone.js'
-import { none, setToken, stateOf, tokenOf, type SessionRequest } from './state.js'
+import { none, stateOf, tokenOf, type SessionRequest } from './state.js'
 import { makeToken, type Verified } from './token.js'
 import { warnPlainHttp } from './warnings.js'
 
@@ -51,8 +51,8 @@ function pending<T> (reply: FastifyReply, done: Promise<T>): Promise<T> {
 
 /** The session the request was accepted with, once: ending it or signing in over it uses it up. */
 function takeToken (reply: FastifyReply): Verified | null {
-  const token = tokenOf(reply.request)
-  setToken(reply.request, null)
+  const token = tokenOf(reply)
+  if (token !== null) stateOf(reply).token = null
   return token
 }
 
@@ -105,7 +105,7 @@ function destroySession (ctx: Context, reply: FastifyReply): Promise<void> {
 
 /** The session the request was accepted with, or the 401. */
 function current (reply: FastifyReply): Verified {
-  const token = tokenOf(reply.request)
+  const token = tokenOf(reply)
   if (token === null) throw new UnauthorizedError()
   return token
 }

@@ -9,7 +9,7 @@ import { publish, sessionChannel, sourceOf } from './diagnostics.js'
 import { CrossOriginError, InvalidOptionError, shown } from './errors.js'
 import { assess, type Decision } from './lifecycle.js'
 import { clockSeconds } from './clock.js'
-import { none, setToken, stateOf, type Found, type SessionRequest } from './state.js'
+import { acceptedWith, none, type Found, type SessionRequest } from './state.js'
 import type { Verified } from './token.js'
 
 type Reason = Contract.NoSessionReason
@@ -28,13 +28,12 @@ const sessionOf = (decision: Decision, token: Verified, expiresAt: number): Cont
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as PromiseLike<unknown> | null)?.then === 'function'
 
-function noSession (ctx: Context, request: FastifyRequest | null, reason: Reason): Contract.Session {
+function noSession (ctx: Context, request: FastifyRequest | null, reason: Reason): void {
   // Anonymous requests (health checks, assets) are most of them: only a cookie that failed is worth a debug line.
   const log = request?.log ?? ctx.log
   if (reason === 'no cookie') log.trace({ reason }, NO_SESSION)
   else log.debug({ reason }, NO_SESSION)
   if (sessionChannel.hasSubscribers) publish({ event: 'no-session', reason, ...(request === null ? { route: undefined, requestId: null, method: null } : sourceOf(request)) })
-  return none()
 }
 
 /** The session the Cookie header carries, checked up to (not including) `validate`. */
@@ -64,10 +63,9 @@ function accept (ctx: Context, request: FastifyRequest, reply: FastifyReply, fou
   const { sessionName } = ctx.config
   const { decision, token } = found
   ;(request as SessionRequest)[sessionName] = sessionOf(decision, token, decision.expiresAt)
-  setToken(request, token)
+  const state = acceptedWith(reply, token)
   const { reissue } = decision
-  if (reissue === null) return
-  stateOf(reply).pending = { userId: decision.userId, reissue, expiresAt: decision.expiresAt, keyIndex: token.keyIndex, seconds: found.seconds }
+  if (reissue !== null) state.pending = { userId: decision.userId, reissue, expiresAt: decision.expiresAt, keyIndex: token.keyIndex, seconds: found.seconds }
 }
 
 function settle (ctx: Context, request: FastifyRequest, reply: FastifyReply, found: Found, verdict: unknown): void {
@@ -85,28 +83,30 @@ function refuseCrossOrigin (ctx: Context, request: FastifyRequest): Error | unde
   return new CrossOriginError()
 }
 
+// request.session is set once: the session, or an empty one (also while validate runs,
+// and when anything fails).
 function onRequest (ctx: Context, request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
   const { sessionName, validate } = ctx.config
-  ;(request as SessionRequest)[sessionName] = none()
   const refused = refuseCrossOrigin(ctx, request)
+  const found = refused === undefined ? find(ctx, request.headers.cookie) : 'no cookie'
+  if (typeof found !== 'string' && validate === undefined) {
+    accept(ctx, request, reply, found)
+    done()
+    return
+  }
+  ;(request as SessionRequest)[sessionName] = none()
   if (refused !== undefined) {
     done(refused)
     return
   }
-  const found = find(ctx, request.headers.cookie)
   if (typeof found === 'string') {
     noSession(ctx, request, found)
     done()
     return
   }
-  if (validate === undefined) {
-    accept(ctx, request, reply, found)
-    done()
-    return
-  }
   let verdict: unknown
   try {
-    verdict = validate(sessionOf(found.decision, found.token, found.decision.expiresAt), request)
+    verdict = (validate as NonNullable<typeof validate>)(sessionOf(found.decision, found.token, found.decision.expiresAt), request)
     if (!isThenable(verdict)) settle(ctx, request, reply, found, verdict)
   } catch (err) {
     done(err as Error)
@@ -122,11 +122,17 @@ async function readSession (ctx: Context, cookieHeader: unknown): Promise<Contra
     throw new TypeError(`fastify-dbbasic-sessions: readSession takes the Cookie header as a string (undefined or null when there is none); got ${typeof cookieHeader === 'object' ? 'an object' : `a ${typeof cookieHeader}`}`)
   }
   const found = find(ctx, cookieHeader ?? undefined)
-  if (typeof found === 'string') return noSession(ctx, null, found)
+  if (typeof found === 'string') {
+    noSession(ctx, null, found)
+    return none()
+  }
   // No response carries a renewal from here: the session ends when the token does.
   const session = (): Contract.ValidatedSession => sessionOf(found.decision, found.token, found.decision.expiry)
   // validate gets a copy of its own, as in the hook: what it does to it changes nothing here.
-  if (validate !== undefined && !verdictOf(ctx, await validate(session(), null), null)) return noSession(ctx, null, 'revoked')
+  if (validate !== undefined && !verdictOf(ctx, await validate(session(), null), null)) {
+    noSession(ctx, null, 'revoked')
+    return none()
+  }
   return session()
 }
 

@@ -12,8 +12,14 @@ export interface Found {
   seconds: number
 }
 
-/** What this plugin does to one response; allocated only when there is something to do. */
+/**
+ * What this plugin holds for one request and its response: made when a session is
+ * accepted or the route signs in or out, on the reply (so that Fastify's request and
+ * reply constructors each set one decorated key, and stay monomorphic).
+ */
 export interface ReplyState {
+  /** The token of the session the request was accepted with: what signing out or in over it ends. */
+  token: Verified | null
   /** A renewal or re-signing decided in onRequest, written in onSend. */
   pending: { userId: string, reissue: Reissue, expiresAt: number, keyIndex: number, seconds: number } | null
   /** The Set-Cookie header this plugin wrote to the response, so a later call replaces exactly it. */
@@ -25,27 +31,27 @@ export interface ReplyState {
 }
 
 const kState = Symbol('fastify-dbbasic-sessions.state')
-/** The token of the session this request was accepted with (what signing out or in over it ends). */
-const kToken = Symbol('fastify-dbbasic-sessions.token')
 
 type StatefulReply = FastifyReply & { [kState]: ReplyState | null | undefined }
-type TokenRequest = FastifyRequest & { [kToken]: Verified | null | undefined }
 
-export { kState, kToken }
+export { kState }
+
+const fresh = (token: Verified | null): ReplyState => ({ token, pending: null, written: null, explicit: false, storing: null })
 
 /** The reply's state, made on first use. */
 export function stateOf (reply: FastifyReply): ReplyState {
   const r = reply as StatefulReply
-  return (r[kState] ??= { pending: null, written: null, explicit: false, storing: null })
+  return (r[kState] ??= fresh(null))
 }
+
+/** The state of a request accepted with `token` (onRequest, before anything else made one). */
+export const acceptedWith = (reply: FastifyReply, token: Verified): ReplyState => ((reply as StatefulReply)[kState] = fresh(token))
 
 /** The reply's state if any; undefined too on a reply Fastify did not decorate (its fallback paths). */
 export const stateIfAny = (reply: FastifyReply): ReplyState | null | undefined => (reply as StatefulReply)[kState]
 
-export const tokenOf = (request: FastifyRequest): Verified | null => (request as TokenRequest)[kToken] ?? null
-export function setToken (request: FastifyRequest, token: Verified | null): void {
-  (request as TokenRequest)[kToken] = token
-}
+/** The session the request was accepted with, if any. */
+export const tokenOf = (reply: FastifyReply): Verified | null => (reply as StatefulReply)[kState]?.token ?? null
 
 export type SessionRequest = FastifyRequest & Record<string, Contract.Session | null | undefined>
 

@@ -29,6 +29,12 @@ export interface Verified {
   key: string | null
   /** The signature, kept for revocationKey when the token has no sid. */
   signature: string | null
+  /**
+   * The revocation table's 64-bit fingerprint of the key, as two halves, once a
+   * revocation check asked (-1 until then): a cached token is not hashed again.
+   */
+  high: number
+  low: number
   /** When a rolling renewal last wrote the token, or null when it is the login's own. */
   renewed: number | null
   /** The login's own ttl, when it was made with one other than the plugin's and renews (absent in the reference). */
@@ -269,6 +275,8 @@ export function verifyToken (token: unknown, keys: Keys, nowSeconds: number, tol
     sid: id,
     gen: typeof gen === 'number' && Number.isSafeInteger(gen) ? gen : null,
     key: id,
+    high: -1,
+    low: -1,
     // A copy, not a slice: a cached token must not keep the Cookie header it came in alive.
     signature: id === null ? (' ' + signature).slice(1) : null,
     renewed: typeof renewed === 'number' && Number.isSafeInteger(renewed) ? renewed : null,

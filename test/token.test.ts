@@ -108,9 +108,9 @@ t.test('iat is written after expires only when given', async (t) => {
   const verified = verifyToken(token, keys, NOW)
   t.equal(revocationKey(verified as Verified), keyOf(token), 'a token without a sid is revoked by a hash of its signature')
   t.equal((verified as Verified).key, keyOf(token), 'computed once, then kept')
-  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 3600, iat: NOW, sid: null, gen: null, key: null, signature: token.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 3600, iat: NOW, sid: null, gen: null, key: null, signature: token.slice(-64), high: -1, low: -1, renewed: null, ttl: null, persistent: true, keyIndex: 0 })
   const bare = encodeToken('42', NOW + 3600, keys[0])
-  t.same(verifyToken(bare, keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, sid: null, gen: null, key: null, signature: bare.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 })
+  t.same(verifyToken(bare, keys, NOW), { userId: '42', expires: NOW + 3600, iat: null, sid: null, gen: null, key: null, signature: bare.slice(-64), high: -1, low: -1, renewed: null, ttl: null, persistent: true, keyIndex: 0 })
 })
 
 t.test('gen, the user\'s sign-out everywhere a login came after, is written after sid and read back, by both readers', async (t) => {
@@ -141,7 +141,7 @@ t.test('in our own spacing, a field the fast reader does not take goes to JSON.p
 t.test('a per-login ttl and a browser-session flag are written after iat, only when given, and read back', async (t) => {
   const token = encodeToken('42', NOW + 300, keys[0], { iat: NOW, ttl: 300, persistent: false })
   t.equal(Buffer.from(token.split('.')[0], 'base64url').toString(), '{"user_id": "42", "expires": 1764115500, "iat": 1764115200, "ttl": 300, "persistent": false}')
-  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, sid: null, gen: null, key: null, signature: token.slice(-64), renewed: null, ttl: 300, persistent: false, keyIndex: 0 })
+  t.same(verifyToken(token, keys, NOW), { userId: '42', expires: NOW + 300, iat: NOW, sid: null, gen: null, key: null, signature: token.slice(-64), high: -1, low: -1, renewed: null, ttl: 300, persistent: false, keyIndex: 0 })
   t.equal(encodeToken('42', NOW + 300, keys[0], { persistent: undefined }), encodeToken('42', NOW + 300, keys[0]), 'absent fields write nothing')
   // Signed but odd values (not made by this package) count as absent.
   for (const odd of ['"ttl": 0', '"ttl": 1.5', '"ttl": "300"', '"persistent": 0', '"persistent": null']) {
@@ -209,7 +209,7 @@ t.test('signed payloads that are not a session are refused, not thrown', async (
     'raw UTF-8 in a payload (another implementation, same secret) is read as UTF-8, as json.loads reads it')
   const odd = signed('{"user_id": "4", "expires": 1764118800.5, "iat": "x", "sid": 7, "renewed": 1.5}')
   t.same(verifyToken(odd, keys, NOW),
-    { userId: '4', expires: 1764118800.5, iat: null, sid: null, gen: null, key: null, signature: odd.slice(-64), renewed: null, ttl: null, persistent: true, keyIndex: 0 },
+    { userId: '4', expires: 1764118800.5, iat: null, sid: null, gen: null, key: null, signature: odd.slice(-64), high: -1, low: -1, renewed: null, ttl: null, persistent: true, keyIndex: 0 },
     'a non-numeric iat, a sid that is not a string and a fractional renewal time count as none')
 })
 
@@ -285,6 +285,8 @@ function parsedAsBefore (payload: string, now: number, signature: string): unkno
     gen: typeof gen === 'number' && Number.isSafeInteger(gen) ? gen : null,
     key: id,
     signature: id === null ? signature : null,
+    high: -1,
+    low: -1,
     renewed: typeof renewed === 'number' && Number.isSafeInteger(renewed) ? renewed : null,
     ttl: typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl > 0 ? ttl : null,
     persistent: persistent !== false,

@@ -25,6 +25,7 @@ import { RevocationFailedError } from '../errors.js'
 import { MAX_TTL, keepUntil, loginOf, type Policy } from '../lifecycle.js'
 import { revocationKey } from '../session-id.js'
 import type { Verified } from '../token.js'
+import { fingerprintHigh, fingerprintLow } from './fingerprint.js'
 import { sharedTable } from './memory.js'
 import { RevocationTable, type UserCutoff } from './table.js'
 
@@ -188,7 +189,14 @@ export class Revocations {
     if (this.refusing(seconds * 1000)) return 'revocations unavailable'
     const { table } = this
     if (table.size === 0) return undefined
-    if (table.sessions !== 0 && table.sessionRevoked(revocationKey(token), seconds)) return 'revoked'
+    if (table.sessions !== 0) {
+      if (token.high === -1) {
+        const key = revocationKey(token)
+        token.high = fingerprintHigh(key)
+        token.low = fingerprintLow(key)
+      }
+      if (table.fingerprintRevoked(token.high, token.low, seconds)) return 'revoked'
+    }
     const cutoff = table.user(token.userId, seconds)
     return cutoff !== undefined && this.#beforeCutoff(token, cutoff) ? 'revoked' : undefined
   }

@@ -120,6 +120,11 @@ export class RevocationTable {
   sessionRevoked (key: string, nowSeconds: number): boolean {
     if (this.sessions === 0) return false
     const [high, low] = fingerprintOf(key)
+    return this.fingerprintRevoked(high, low, nowSeconds)
+  }
+
+  /** Whether the session whose key has this fingerprint is revoked at `nowSeconds`. */
+  fingerprintRevoked (high: number, low: number, nowSeconds: number): boolean {
     const pairs = this.#pending.get(high)
     if (pairs !== undefined) {
       for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === low && pairs[i + 1] >= nowSeconds) return true
