@@ -12,7 +12,7 @@ import { migrations } from '../../example/migrations.js'
 import { nameKey } from '../../example/names.js'
 import { freshPostgres, postgresServer, tempDataDir, type Kind } from './databases.js'
 
-const noStore = { add: async () => {}, since: async () => ({ revocations: [], cursor: '0' }) }
+const noStore = { add: async () => {}, since: async () => ({ revocations: [], cursor: '0:' }) }
 
 async function pool (t: Test, url: string): Promise<pg.Pool> {
   const p = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 1000, query_timeout: 2000 })
@@ -94,27 +94,32 @@ t.test('SQLite: while another connection holds the write lock, reads answer, wri
   t.equal(await waiting, 2, 'a write that waits less than busyWaitMs goes through once the lock is gone')
 })
 
-t.test('SQLite: the revocations store gives what was added after its cursor, all live ones without, and prunes', async (t) => {
+t.test('SQLite: the revocations store gives what was added after its cursor, all live ones without, refuses a late write, and prunes', async (t) => {
   const db = openSqlite(tempDataDir(t))
   t.teardown(() => db.close())
   const store = db.revocations
   const empty = await store.since(null, 100)
-  t.same(empty, { revocations: [], cursor: '0' })
+  t.same(empty, { revocations: [], cursor: '0:', more: false })
+  const others = { kind: 'user' as const, id: '8', after: 60_000, until: 300, except: 'kept-session-id-0001' }
   await store.add({ kind: 'user', id: '7', after: 50_000, until: 200 })
-  await store.add({ kind: 'session', id: 'abcdefghijklmnop', until: 90 })
+  await store.add({ kind: 'session', id: 'abcdefghijklmnop', until: 150 })
+  await store.add(others)
   const first = await store.since(empty.cursor, 100)
-  t.same(first.revocations, [{ kind: 'user', id: '7', after: 50_000, until: 200 }, { kind: 'session', id: 'abcdefghijklmnop', until: 90 }])
-  t.same(await store.since(first.cursor, 100), { revocations: [], cursor: first.cursor }, 'nothing new')
-  t.same((await store.since(null, 100)).revocations, [{ kind: 'user', id: '7', after: 50_000, until: 200 }], 'from scratch: only those still live')
+  t.same(first.revocations, [{ kind: 'user', id: '7', after: 50_000, until: 200 }, { kind: 'session', id: 'abcdefghijklmnop', until: 150 }, others])
+  t.match(first.cursor, /^3:[0-9a-f]{12}$/)
+  t.same(await store.since(first.cursor, 100), { revocations: [], cursor: first.cursor, more: false }, 'nothing new')
+  t.same((await store.since(null, 160)).revocations, [{ kind: 'user', id: '7', after: 50_000, until: 200 }, others], 'from scratch: only those still live')
+  await t.rejects(store.add({ kind: 'session', id: 'too-late-session-id', until: 200 }, Date.now() - 1), /waited past its deadline/)
   // Another process on the same file sees them.
   const other = openSqlite(db.path.replace(/[/\\]demo\.sqlite$/, ''))
   t.teardown(() => other.close())
-  t.equal((await other.revocations.since(null, 0)).revocations.length, 2)
-  await store.prune?.(150)
-  t.same((await other.revocations.since(null, 0)).revocations, [{ kind: 'user', id: '7', after: 50_000, until: 200 }])
+  t.equal((await other.revocations.since(null, 0)).revocations.length, 3)
+  await store.prune?.(180)
+  t.same((await other.revocations.since(null, 0)).revocations, [{ kind: 'user', id: '7', after: 50_000, until: 200 }, others])
+  t.equal((await store.since(first.cursor, 0)).reset, undefined, 'the newest row is kept: a cursor on it still holds')
 })
 
-t.test('SQLite: a file of schema version 1 is migrated to 2, keys made from the names, the older of two look-alikes keeping the name', async (t) => {
+t.test('SQLite: a file of schema version 1 is migrated to the latest, keys made from the names, the older of two look-alikes keeping the name', async (t) => {
   const dir = tempDataDir(t)
   const old = new Database(join(dir, 'demo.sqlite'))
   old.exec(migrations[0] as string)
@@ -123,7 +128,7 @@ t.test('SQLite: a file of schema version 1 is migrated to 2, keys made from the 
   old.close()
   const db = openSqlite(dir)
   t.teardown(() => db.close())
-  t.same(db.migration, { from: 1, to: 2 })
+  t.same(db.migration, { from: 1, to: 3 })
   t.same(await db.userByKey(nameKey('STRASSE')), { id: 1, name: 'Straße', password_hash: 'h1' })
   t.equal(await db.countUsers(), 2, 'no account lost')
 })

@@ -77,7 +77,7 @@ t.test('a 5,000-character name is a 400 page, not a 500', async (t) => {
 t.test('a restart with the same SECRET_KEY keeps the accounts and the sessions, and migrates nothing', async (t) => {
   const DATA_DIR = demoDataDir(t)
   const first = await startDemo(t, { SECRET_KEY: SECRET, DATA_DIR })
-  t.match(first.output(), 'Database schema: version 0 -> 2')
+  t.match(first.output(), 'Database schema: version 0 -> 3')
   const cookie = await register(t, first, 'Ann')
   await first.stop()
 

@@ -22,7 +22,7 @@ t.test('the first start creates the file, in WAL mode, at the latest schema vers
   const look = new Database(database.path)
   t.teardown(() => look.close())
   t.same(look.prepare('PRAGMA journal_mode').raw().get(), ['wal'])
-  t.same(look.prepare('PRAGMA user_version').raw().get(), [2])
+  t.same(look.prepare('PRAGMA user_version').raw().get(), [3])
   const columns = look.prepare('SELECT name, type, "notnull", pk FROM pragma_table_info(\'users\')').raw().all()
   t.same(columns, [
     ['id', 'INTEGER', 0, 1],
@@ -44,7 +44,7 @@ t.test('starting again runs no migration and keeps every account', async (t) => 
   for (let i = 0; i < 2; i++) {
     const again = openDatabase(dataDir)
     t.equal(again.created, false)
-    t.same(again.migration, { from: 2, to: 2 }, `start ${i + 2}: nothing to migrate`)
+    t.same(again.migration, { from: 3, to: 3 }, `start ${i + 2}: nothing to migrate`)
     t.equal(await again.countUsers(), 1)
     t.equal((await again.userByKey('ann'))?.password_hash, 'hash')
     await again.close()
@@ -56,10 +56,10 @@ t.test('migrate is idempotent on an open file, and refuses a newer schema than i
   await openDatabase(dataDir).close()
   const db = new Database(join(dataDir, 'demo.sqlite'))
   t.teardown(() => db.close())
-  t.same(migrate(db), { from: 2, to: 2 })
-  t.same(migrate(db), { from: 2, to: 2 })
+  t.same(migrate(db), { from: 3, to: 3 })
+  t.same(migrate(db), { from: 3, to: 3 })
   db.exec('PRAGMA user_version = 7')
-  t.throws(() => migrate(db), /the database has schema version 7, newer than this demo knows \(2\)/)
+  t.throws(() => migrate(db), /the database has schema version 7, newer than this demo knows \(3\)/)
   t.throws(() => openDatabase(dataDir), /schema version 7/)
 })
 
