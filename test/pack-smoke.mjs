@@ -19,7 +19,8 @@ try {
   const shipped = files.map((f) => f.path).sort()
   console.log(`packed ${filename}: ${shipped.join(', ')}`)
   for (const path of shipped) {
-    if (!/^(dist\/(revocation\/)?[a-z]+\.js|types\/index\.d\.ts|package\.json|README\.md|LICENSE)$/.test(path)) {
+    // The code, its types, and the documents the README links to (so its links work from node_modules).
+    if (!/^(dist\/(revocation\/)?[a-z-]+\.js|types\/index\.d\.ts|package\.json|README\.md|LICENSE|CHANGELOG\.md|CONTRIBUTING\.md|docs\/[a-z-]+\.md|bench\/(INSTRUCTIONS|RESULTS)\.md)$/.test(path)) {
       throw new Error(`unexpected file in the package: ${path}`)
     }
   }
