@@ -1,6 +1,7 @@
 // Debian's redis-server on a free loopback port, its data in a temporary folder removed at
 // teardown. The append-only file is synced on every write, as an app that cannot lose a
-// revocation would configure it, so a kill -9 loses nothing Redis acknowledged.
+// revocation would configure it, so a kill -9 loses nothing Redis acknowledged; with
+// `persistence: false` nothing is kept, and a restart starts empty.
 import { existsSync, mkdtempSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -32,7 +33,7 @@ async function ping (port: number): Promise<boolean> {
   })
 }
 
-export async function startRedis (t: Test): Promise<RedisServer> {
+export async function startRedis (t: Test, { persistence = true } = {}): Promise<RedisServer> {
   if (!existsSync(REDIS)) throw new Error(`no redis-server at ${REDIS}: install Debian's redis-server (apt-get install redis-server) or set REDIS_SERVER`)
   const dir = mkdtempSync(join(tmpdir(), 'fdbs-redis-'))
   const port = await freePort()
@@ -41,7 +42,7 @@ export async function startRedis (t: Test): Promise<RedisServer> {
     dir,
     logFile: join(dir, 'server.log'),
     command: REDIS,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--logfile', ''],
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...(persistence ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), '--daemonize', 'no', '--logfile', ''],
     stopSignal: 'SIGTERM',
     ready: async () => await ping(port),
     waitMs: 20_000
