@@ -6,10 +6,11 @@
 // (staleness / 2) run on real timers, so waits for a tick are bounded.
 import t, { type Test } from 'tap'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import sessions, { diagnosticsChannelName, memoryStore } from '../lib/index.js'
 import type { FastifyDbbasicSessionsOptions, Revocation, RevocationOptions, RevocationStore } from '../types/index.js'
 import { encodeToken, toKeys } from '../lib/token.js'
+import { Revocations } from '../lib/revocation/revocations.js'
 import { LogCapture, NONE, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
 import { logStore } from './log-store.js'
 
@@ -457,4 +458,21 @@ t.test('thousands of revocations read at once are all enforced', async (t) => {
   const token = await login(app, 'v')
   t.equal((await visit(app, token)).session.userId, 'v', 'a session not among them is kept')
   for (const id of [ids[0], ids[4321], ids[4999]]) t.same((await visit(app, tokenOf('v', id))).session, NONE, id)
+})
+
+t.test('reads leave no listener behind on the signal that closing the app aborts', async (t) => {
+  const warned: string[] = []
+  const onWarning = (warning: Error): void => { warned.push(warning.name) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const store = logStore()
+  await build(t, store, {}, new LogCapture(), { staleness: 60 })
+  // Each read waits on that signal; more than 10 listeners left on it would be a leak, and Node says so.
+  for (let i = 0; i < 15; i++) {
+    const reads = store.reads.length
+    store.push()
+    t.ok(await until(() => store.reads.length > reads), `read ${i + 1}`)
+  }
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(warned.filter((name) => name === 'MaxListenersExceededWarning'), [], 'no listener kept per read')
 })

@@ -61,22 +61,24 @@ function described (err: unknown): { message: string, code?: string } {
  */
 async function timed<T> (call: (signal: AbortSignal) => Promise<T>, ms: number, what: string, stop?: AbortSignal): Promise<T> {
   const controller = new AbortController()
-  let timer: NodeJS.Timeout | undefined
+  let fail!: (error: Error) => void
   const late = new Promise<never>((_resolve, reject) => {
-    const fail = (error: Error): void => {
+    fail = (error) => {
       clearTimeout(timer)
       controller.abort(error)
       reject(error)
     }
-    const closing = (): void => { fail(new Error(`${what} was cut short: the app is closing`)) }
-    timer = setTimeout(() => { fail(new Error(`${what} took longer than ${ms} ms`)) }, ms)
-    if (stop?.aborted === true) closing()
-    else stop?.addEventListener('abort', closing, { once: true })
   })
+  const closing = (): void => { fail(new Error(`${what} was cut short: the app is closing`)) }
+  const timer = setTimeout(() => { fail(new Error(`${what} took longer than ${ms} ms`)) }, ms)
+  if (stop?.aborted === true) closing()
+  else stop?.addEventListener('abort', closing, { once: true })
   try {
     return await Promise.race([Promise.resolve().then(() => call(controller.signal)), late])
   } finally {
     clearTimeout(timer)
+    // `stop` lives as long as the app: a listener left on it per call would be kept as long.
+    stop?.removeEventListener('abort', closing)
   }
 }
 
