@@ -460,6 +460,26 @@ t.test('thousands of revocations read at once are all enforced', async (t) => {
   for (const id of [ids[0], ids[4321], ids[4999]]) t.same((await visit(app, tokenOf('v', id))).session, NONE, id)
 })
 
+t.test('a push that comes up only after its timeout, once another attempt was made, is stopped: no connection is left open beside the one kept', async (t) => {
+  const store = logStore()
+  const subscribeTo = store.subscribe!.bind(store)
+  let attempts = 0
+  let stopped = 0
+  let release: () => void = () => {}
+  // The first attempt hangs (a store behind a network that holds its connections), then comes up when it heals.
+  store.subscribe = async (onChange) => {
+    if (++attempts === 1) await new Promise<void>((resolve) => { release = resolve })
+    const stop = await subscribeTo(onChange)
+    return async () => { stopped++; await stop() }
+  }
+  const app = await build(t, store, {}, new LogCapture(), { staleness: 60 })
+  t.ok(await until(() => attempts === 2), 'tried again once the first timed out')
+  release()
+  t.ok(await until(() => stopped === 1), 'the late one is stopped when it comes up')
+  await app.close()
+  t.equal(stopped, 2, 'and the one kept, at close')
+})
+
 t.test('reads leave no listener behind on the signal that closing the app aborts', async (t) => {
   const warned: string[] = []
   const onWarning = (warning: Error): void => { warned.push(warning.name) }

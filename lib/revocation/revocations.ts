@@ -369,11 +369,15 @@ export class Revocations {
   #subscribe (wait: number): void {
     const subscribe = this.#store.subscribe
     if (subscribe === undefined || this.#closed) return
-    this.#subscribing = timed(async () => await subscribe.call(this.#store, () => { this.read() }), this.#config.timeout, 'subscribing to the revocation store')
+    const attempt = Promise.resolve().then(async () => await subscribe.call(this.#store, () => { this.read() }))
+    this.#subscribing = timed(async () => await attempt, this.#config.timeout, 'subscribing to the revocation store')
       .then((stop) => {
         if (this.#closed) stop().catch(() => {})
         else this.#stopPush = stop
       }, (err: unknown) => {
+        // Timed out, it may still come up (a network that held its connections heals):
+        // then it is stopped, so that its connections do not stay open beside the next attempt's.
+        attempt.then(async (stop) => { await stop() }).catch(() => {})
         if (wait === SUBSCRIBE_RETRY_MS[0]) this.#log.warn({ storeError: described(err) }, `fastify-dbbasic-sessions: the revocation store's push is unavailable; reading it every ${this.#config.staleness / 2} s and trying again`)
         if (!this.#closed) this.#retry = setTimeout(() => { this.#subscribe(Math.min(wait * 2, SUBSCRIBE_RETRY_MS[1])) }, wait).unref()
       })
