@@ -38,7 +38,7 @@ function noSession (ctx: Context, request: FastifyRequest | null, reason: Reason
 }
 
 /** The session the Cookie header carries, checked up to (not including) `validate`. */
-function find (ctx: Context, header: string | undefined): Found | Reason {
+function find (ctx: Context, header: string | undefined, request: FastifyRequest | null): Found | Reason {
   const { cookieName, now, policy } = ctx.config
   if (header === undefined) return 'no cookie'
   const values = readCookies(header, cookieName)
@@ -49,6 +49,8 @@ function find (ctx: Context, header: string | undefined): Found | Reason {
   const decision = assess(token, seconds, policy, ctx.resigns(token.keyIndex))
   if (typeof decision === 'string') return decision
   const gone = ctx.revocations?.refusal(token, seconds)
+  // Refused for want of the store, not for anything the token is: a sign-out must still end it.
+  if (gone === 'revocations unavailable' && request !== null) setToken(request, token)
   if (gone !== undefined) return gone
   return { token, decision, seconds }
 }
@@ -93,7 +95,7 @@ function onRequest (ctx: Context, request: FastifyRequest, reply: FastifyReply, 
     done(refused)
     return
   }
-  const found = find(ctx, request.headers.cookie)
+  const found = find(ctx, request.headers.cookie, request)
   if (typeof found === 'string') {
     noSession(ctx, request, found)
     done()
@@ -121,7 +123,7 @@ async function readSession (ctx: Context, cookieHeader: unknown): Promise<Contra
   if (typeof cookieHeader !== 'string' && cookieHeader != null) {
     throw new TypeError(`fastify-dbbasic-sessions: readSession takes the Cookie header as a string (undefined or null when there is none); got ${typeof cookieHeader === 'object' ? 'an object' : `a ${typeof cookieHeader}`}`)
   }
-  const found = find(ctx, cookieHeader ?? undefined)
+  const found = find(ctx, cookieHeader ?? undefined, null)
   if (typeof found === 'string') return noSession(ctx, null, found)
   // No response carries a renewal from here: the session ends when the token does.
   const session = (): Contract.ValidatedSession => sessionOf(found.decision, found.token, found.decision.end)

@@ -496,3 +496,38 @@ t.test('reads leave no listener behind on the signal that closing the app aborts
   await new Promise((resolve) => setImmediate(resolve))
   t.same(warned.filter((name) => name === 'MaxListenersExceededWarning'), [], 'no listener kept per read')
 })
+
+t.test('a sign-out while sessions are refused for want of the store (not read yet, or stale under onStale "refuse") still ends the session: stored, or 503 when it cannot be', async (t) => {
+  const time = clock()
+  const store = logStore()
+  const since = store.since.bind(store)
+  let readable = false
+  // Reads fail (a store that cannot be read), writes work.
+  store.since = async (cursor, nowSeconds) => {
+    if (!readable) throw new Error('the connection was reset')
+    return await since(cursor, nowSeconds)
+  }
+  const seen = events(t)
+  const app = await build(t, store, { now: time.now }, new LogCapture(), { onStale: 'refuse' })
+  const logout = async (token: string): Promise<number> => (await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${token}` } })).statusCode
+  const stored = async (i: number): Promise<boolean> => (await since(null, S0)).revocations.some((r) => r.id === sid(i))
+  t.same((await visit(app, tokenOf('w', sid(7)))).session, NONE, 'refused: the store was never read')
+  t.same(await app.readSession(`__Host-session=${tokenOf('w', sid(7))}`), NONE, 'by readSession too')
+  t.equal(await logout(tokenOf('w', sid(7))), 200)
+  t.ok(await stored(7), 'the sign-out was stored all the same')
+  readable = true
+  t.ok(await until(() => seen.some((e) => e.event === 'revocation-loaded')), 'read')
+  t.same((await visit(app, tokenOf('w', sid(7)))).session, NONE, 'and the session stays ended once the store is read')
+  t.equal((await visit(app, tokenOf('w', sid(8)))).session.userId, 'w', 'another is accepted')
+  // Stale under onStale "refuse": the same.
+  readable = false
+  time.advance(2)
+  t.ok(await until(async () => (await visit(app, tokenOf('w', sid(8)))).session.userId === null), 'refused while stale')
+  t.equal(await logout(tokenOf('w', sid(8))), 200)
+  t.ok(await stored(8), 'stored')
+  // And with writes failing too, the sign-out says so: 503, the cookie kept.
+  store.down = 'reject'
+  const failed = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-session=${tokenOf('w', sid(9))}` } })
+  t.equal(failed.statusCode, 503, 'a sign-out that could not be stored is not reported done')
+  t.equal(failed.headers['set-cookie'], undefined, 'and the cookie is kept')
+})
