@@ -531,3 +531,43 @@ t.test('a sign-out while sessions are refused for want of the store (not read ye
   t.equal(failed.statusCode, 503, 'a sign-out that could not be stored is not reported done')
   t.equal(failed.headers['set-cookie'], undefined, 'and the cookie is kept')
 })
+
+t.test('a sign-out everywhere that keeps one session (except), as read from the store: that session is accepted, the user\'s others are refused', async (t) => {
+  const time = clock()
+  const store = logStore()
+  const app = await build(t, store, { now: time.now }, new LogCapture())
+  const kept = tokenOf('e', sid(20))
+  const other = tokenOf('e', sid(21))
+  await store.add({ kind: 'user', id: 'e', after: T0 + 1000, until: S0 + 3600, except: sid(20) })
+  t.ok(await until(async () => (await visit(app, other)).session.userId === null), 'the other session is refused')
+  t.equal((await visit(app, kept)).session.userId, 'e', 'the one it keeps is not')
+  // A later cut-off that keeps nothing refuses the kept one too.
+  await store.add({ kind: 'user', id: 'e', after: T0 + 2000, until: S0 + 3600 })
+  t.ok(await until(async () => (await visit(app, kept)).session.userId === null), 'then refused as well')
+})
+
+t.test('the cut-off a sign-out that keeps one session stores names that session', async (t) => {
+  const store = logStore()
+  const silent = { info () {}, warn () {}, error () {}, debug () {} } as unknown as FastifyBaseLogger
+  const policy = { ttl: 3600, absoluteTtl: undefined, rolling: false, clockTolerance: 0, externalTtl: 3600 }
+  const revocations = new Revocations({ store, staleness: 2, onStale: 'accept', timeout: 1000, acceptBeforeLoad: false, maxRevokedSessions: 10, implicit: false }, policy, () => T0, silent)
+  await revocations.endUser('u', S0, sid(22))
+  t.match((await store.since(null, S0)).revocations, [{ kind: 'user', id: 'u', after: T0, except: sid(22) }])
+})
+
+t.test('a push that arrives once the app is closing reads nothing more and says nothing', async (t) => {
+  const store = logStore()
+  const subscribeTo = store.subscribe!.bind(store)
+  let push: () => void = () => {}
+  store.subscribe = async (onChange) => {
+    push = onChange
+    return await subscribeTo(onChange)
+  }
+  const logs = new LogCapture()
+  const app = await build(t, store, {}, logs, { staleness: 60 })
+  await app.close()
+  const said = logs.records.length
+  push()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(logs.records.length, said, 'no line after close')
+})
