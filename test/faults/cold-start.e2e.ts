@@ -1,8 +1,9 @@
 // Cold starts. A process whose store is unreachable when it starts (the proxy holding
 // every connection, or closing every one) starts all the same, with the default timeout
 // (5000 ms), refuses every session ('revocations unavailable') until it has read the
-// store completely, reads it in the background and recovers without a restart; it never
-// accepts a session revoked before the outage. Then 1,000,000 live revocations, put in
+// store completely, answers a sign-out meanwhile with 503 (and never applies it later),
+// reads the store in the background and recovers without a restart; it never accepts a
+// session revoked before the outage. Then 1,000,000 live revocations, put in
 // the store in its own format: a process loads them in at most 20 s with at most 100 MB
 // of heap (--max-old-space-size=100, and heapUsed + arrayBuffers sampled every 50 ms in
 // the process), and a load cut
@@ -78,10 +79,25 @@ async function unreachable (t: Test, store: Store, writer: App, b: Before, mode:
     if (who.userId === null && who.reason === 'revocations unavailable') refusals++
     await pause(100)
   }
+  // A sign-out meanwhile cannot be stored: 503, never a sign-out that did not happen.
+  const leaving = await login(writer, `leaving-${mode}`)
+  const outAt = Date.now()
+  const out = await logout(app, leaving, 15_000)
+  const outMs = Date.now() - outAt
+  f.signOut(out, true)
+  t.equal(out, 503, `${mode}: a sign-out before the store is read answers 503`)
   const healedAt = Date.now()
   proxy.set('forward')
   await waitFor(async () => (await whoami(app, b.valid)).userId === 'keeper', 30_000, `${app.name} to read the store after the heal`)
   const recoveredMs = Date.now() - healedAt
+  for (const where of [app, writer]) {
+    const who = await whoami(where, leaving)
+    f.answer(who.status)
+    if (who.userId === null) {
+      f.lost++
+      f.details.push(`the session whose sign-out answered 503 was refused by ${where.name} after the heal: applied late`)
+    }
+  }
   // Running normally without a restart: a sign-out on another process is enforced here, a sign-in works.
   const later = await login(writer, 'later')
   if (await logout(writer, later) === 200) await enforced([app], later, Date.now(), BOUND_MS, f)
@@ -90,7 +106,7 @@ async function unreachable (t: Test, store: Store, writer: App, b: Before, mode:
   // Connections it holds once settled: a subscription tried while unreachable must not stay open beside the one that works.
   await pause(1000)
   const held = proxy.connections
-  f.details.push(`started (listening) ${app.startMs} ms after spawn; refused the valid session as unavailable ${refusals} times in 2 s; ` +
+  f.details.push(`started (listening) ${app.startMs} ms after spawn; refused the valid session as unavailable ${refusals} times in 2 s; a sign-out answered ${out} in ${outMs} ms; ` +
     `read the store ${recoveredMs} ms after the heal; connections through its proxy afterwards: ${held}`)
   f.report(t, `${store.kind}: store ${mode === 'blackhole' ? 'blackholed' : 'refusing'} at start`, { enforcementMaxMs: BOUND_MS })
 }

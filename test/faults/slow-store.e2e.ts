@@ -77,11 +77,15 @@ async function drill (t: Test, kind: StoreKind): Promise<void> {
   const slowLogged = apps.map((app) => app.count('took longer than revocation.staleness'))
   const slowMs = apps.map((app) => app.output().split('\n').filter((l) => l.includes('took longer than revocation.staleness')).map((l) => (JSON.parse(l) as { ms: number }).ms))
   const share = Math.round(100 * answers.unavailable / Math.max(1, answers.accepted + answers.unavailable))
+  const stale = apps.map((app) => `${app.name} ${app.count('has not been read for over')} (${app.count('reading the revocation store took longer than')} after a read that timed out)`)
   f.details.push(`delay ${DELAY_MS} ms each way for ${SLOW_FOR_MS / 1000} s: the valid session was refused as unavailable ${answers.unavailable} times and accepted ${answers.accepted} (${share}% refused); ` +
     `'revocation-slow' published ${slowEvents.join(' and ')} times, logged ${slowLogged.join(' and ')} times (reads of ${slowMs.flat().join(', ')} ms); ` +
-    `sign-outs answered in median ${median(signOutMs)} ms, max ${Math.max(...signOutMs)} ms`)
+    `sign-outs answered in median ${median(signOutMs)} ms, max ${Math.max(...signOutMs)} ms; stale periods: ${stale.join(', ')}; ` +
+    'enforcement is the time until each process refused a session as revoked (as unavailable meanwhile)')
   t.ok(slowEvents.every((n) => n >= 1), 'each process said its reads were slow')
-  f.report(t, `${kind}: slow store`, { enforcementMaxMs: BOUND_MS })
+  // Under onStale 'refuse', a process whose reads time out refuses everything, as unavailable:
+  // what counts is that no revoked session is accepted past the bound, not when 'revoked' shows.
+  f.report(t, `${kind}: slow store`)
 }
 
 t.test('PostgreSQL', async (t) => { await drill(t, 'postgres') })
