@@ -37,7 +37,7 @@ function noSession (ctx: Context, request: FastifyRequest | null, reason: Reason
 }
 
 /** The session the Cookie header carries, checked up to (not including) `validate`. */
-function find (ctx: Context, header: string | undefined): Found | Reason {
+function find (ctx: Context, header: string | undefined, reply: FastifyReply | null): Found | Reason {
   const { cookieName, now, policy } = ctx.config
   if (header === undefined) return 'no cookie'
   const values = readCookies(header, cookieName)
@@ -48,6 +48,8 @@ function find (ctx: Context, header: string | undefined): Found | Reason {
   const decision = assess(token, seconds, policy, ctx.resigns(token.keyIndex))
   if (typeof decision === 'string') return decision
   const gone = ctx.revocations?.refusal(token, seconds)
+  // Refused for want of the store, not for anything the token is: a sign-out must still end it.
+  if (gone === 'revocations unavailable' && reply !== null) acceptedWith(reply, token)
   if (gone !== undefined) return gone
   return { token, decision, seconds }
 }
@@ -88,7 +90,7 @@ function refuseCrossOrigin (ctx: Context, request: FastifyRequest): Error | unde
 function onRequest (ctx: Context, request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
   const { sessionName, validate } = ctx.config
   const refused = refuseCrossOrigin(ctx, request)
-  const found = refused === undefined ? find(ctx, request.headers.cookie) : 'no cookie'
+  const found = refused === undefined ? find(ctx, request.headers.cookie, reply) : 'no cookie'
   if (typeof found !== 'string' && validate === undefined) {
     accept(ctx, request, reply, found)
     done()
@@ -121,7 +123,7 @@ async function readSession (ctx: Context, cookieHeader: unknown): Promise<Contra
   if (typeof cookieHeader !== 'string' && cookieHeader != null) {
     throw new TypeError(`fastify-dbbasic-sessions: readSession takes the Cookie header as a string (undefined or null when there is none); got ${typeof cookieHeader === 'object' ? 'an object' : `a ${typeof cookieHeader}`}`)
   }
-  const found = find(ctx, cookieHeader ?? undefined)
+  const found = find(ctx, cookieHeader ?? undefined, null)
   if (typeof found === 'string') {
     noSession(ctx, null, found)
     return none()

@@ -6,10 +6,11 @@
 // (staleness / 2) run on real timers, so waits for a tick are bounded.
 import t, { type Test } from 'tap'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import sessions, { diagnosticsChannelName, memoryStore } from '../lib/index.js'
 import type { FastifyDbbasicSessionsOptions, Revocation, RevocationOptions, RevocationStore } from '../types/index.js'
 import { encodeToken, toKeys } from '../lib/token.js'
+import { Revocations } from '../lib/revocation/revocations.js'
 import { LogCapture, NONE, SECRET, T0, buildApp, clock, payloadOf, visit } from './helpers.js'
 import { logStore } from './log-store.js'
 
@@ -103,6 +104,7 @@ t.test('a store down at start-up: the app starts, refuses every session until th
   const app = await build(t, store, { now: time.now }, logs)
   t.same(seen, [{ event: 'revocation-stale', policy: 'accept' }], 'reported at once: nothing is known yet')
   t.ok(logs.records.some((r) => r.level === 40 && String(r.msg).includes('could not be read completely at start-up; every session is refused until it is')))
+  t.ok(logs.records.some((r) => r.level === 40 && String(r.msg).startsWith('fastify-dbbasic-sessions: the revocation store has not been read yet; until it is, every session is refused')), 'never read is said as such, not as a staleness it has not had')
   const token = await login(app, 'c')
   t.same((await visit(app, token)).session, NONE, 'even under onStale "accept": never read is not stale')
   t.ok(logs.records.some((r) => r.reason === 'revocations unavailable'))
@@ -446,7 +448,7 @@ t.test('a failed write is published; a store error without a message is logged a
   const app = await build(t, store, {}, logs)
   const before = Date.now()
   await t.rejects(app.revokeAllSessions('u'), { code: 'FST_DBBASIC_SESSIONS_REVOCATION_FAILED', statusCode: 503 })
-  t.ok(deadline !== undefined && deadline >= before + 200 && deadline <= Date.now() + 200, 'when the plugin stops waiting (timeout 200 ms), by the real clock')
+  t.ok(deadline !== undefined && deadline >= before + 100 && deadline <= Date.now() + 100, 'half-way through the plugin\'s wait (timeout 200 ms), by the real clock')
   t.same(seen.filter((e) => e.event !== 'revocation-loaded'), [{ event: 'revocation-write-failed', kind: 'user' }])
   t.same(logs.records.find((r) => r.level === 50)?.storeError, { message: 'disk full' })
 })
@@ -462,4 +464,116 @@ t.test('thousands of revocations read at once are all enforced', async (t) => {
   const token = await login(app, 'v')
   t.equal((await visit(app, token)).session.userId, 'v', 'a session not among them is kept')
   for (const id of [ids[0], ids[4321], ids[4999]]) t.same((await visit(app, tokenOf('v', id))).session, NONE, id)
+})
+
+t.test('a push that comes up only after its timeout, once another attempt was made, is stopped: no connection is left open beside the one kept', async (t) => {
+  const store = logStore()
+  const subscribeTo = store.subscribe!.bind(store)
+  let attempts = 0
+  let stopped = 0
+  let release: () => void = () => {}
+  // The first attempt hangs (a store behind a network that holds its connections), then comes up when it heals.
+  store.subscribe = async (onChange) => {
+    if (++attempts === 1) await new Promise<void>((resolve) => { release = resolve })
+    const stop = await subscribeTo(onChange)
+    return async () => { stopped++; await stop() }
+  }
+  const app = await build(t, store, {}, new LogCapture(), { staleness: 60 })
+  t.ok(await until(() => attempts === 2), 'tried again once the first timed out')
+  release()
+  t.ok(await until(() => stopped === 1), 'the late one is stopped when it comes up')
+  await app.close()
+  t.equal(stopped, 2, 'and the one kept, at close')
+})
+
+t.test('reads leave no listener behind on the signal that closing the app aborts', async (t) => {
+  const warned: string[] = []
+  const onWarning = (warning: Error): void => { warned.push(warning.name) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const store = logStore()
+  await build(t, store, {}, new LogCapture(), { staleness: 60 })
+  // Each read waits on that signal; more than 10 listeners left on it would be a leak, and Node says so.
+  for (let i = 0; i < 15; i++) {
+    const reads = store.reads.length
+    store.push()
+    t.ok(await until(() => store.reads.length > reads), `read ${i + 1}`)
+  }
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(warned.filter((name) => name === 'MaxListenersExceededWarning'), [], 'no listener kept per read')
+})
+
+t.test('a sign-out while sessions are refused for want of the store (not read yet, or stale under onStale "refuse") still ends the session: stored, or 503 when it cannot be', async (t) => {
+  const time = clock()
+  const store = logStore()
+  const since = store.since.bind(store)
+  let readable = false
+  // Reads fail (a store that cannot be read), writes work.
+  store.since = async (cursor, nowSeconds) => {
+    if (!readable) throw new Error('the connection was reset')
+    return await since(cursor, nowSeconds)
+  }
+  const seen = events(t)
+  const app = await build(t, store, { now: time.now }, new LogCapture(), { onStale: 'refuse' })
+  const logout = async (token: string): Promise<number> => (await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-Http-session=${token}` } })).statusCode
+  const stored = async (i: number): Promise<boolean> => (await since(null, S0)).revocations.some((r) => r.id === sid(i))
+  t.same((await visit(app, tokenOf('w', sid(7)))).session, NONE, 'refused: the store was never read')
+  t.same(await app.readSession(`__Host-Http-session=${tokenOf('w', sid(7))}`), NONE, 'by readSession too')
+  t.equal(await logout(tokenOf('w', sid(7))), 200)
+  t.ok(await stored(7), 'the sign-out was stored all the same')
+  readable = true
+  t.ok(await until(() => seen.some((e) => e.event === 'revocation-loaded')), 'read')
+  t.same((await visit(app, tokenOf('w', sid(7)))).session, NONE, 'and the session stays ended once the store is read')
+  t.equal((await visit(app, tokenOf('w', sid(8)))).session.userId, 'w', 'another is accepted')
+  // Stale under onStale "refuse": the same.
+  readable = false
+  time.advance(2)
+  t.ok(await until(async () => (await visit(app, tokenOf('w', sid(8)))).session.userId === null), 'refused while stale')
+  t.equal(await logout(tokenOf('w', sid(8))), 200)
+  t.ok(await stored(8), 'stored')
+  // And with writes failing too, the sign-out says so: 503, the cookie kept.
+  store.down = 'reject'
+  const failed = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: `__Host-Http-session=${tokenOf('w', sid(9))}` } })
+  t.equal(failed.statusCode, 503, 'a sign-out that could not be stored is not reported done')
+  t.equal(failed.headers['set-cookie'], undefined, 'and the cookie is kept')
+})
+
+t.test('a sign-out everywhere that keeps one session (except), as read from the store: that session is accepted, the user\'s others are refused', async (t) => {
+  const time = clock()
+  const store = logStore()
+  const app = await build(t, store, { now: time.now }, new LogCapture())
+  const kept = tokenOf('e', sid(20))
+  const other = tokenOf('e', sid(21))
+  await store.add({ kind: 'user', id: 'e', after: T0 + 1000, until: S0 + 3600, except: sid(20) })
+  t.ok(await until(async () => (await visit(app, other)).session.userId === null), 'the other session is refused')
+  t.equal((await visit(app, kept)).session.userId, 'e', 'the one it keeps is not')
+  // A later cut-off that keeps nothing refuses the kept one too.
+  await store.add({ kind: 'user', id: 'e', after: T0 + 2000, until: S0 + 3600 })
+  t.ok(await until(async () => (await visit(app, kept)).session.userId === null), 'then refused as well')
+})
+
+t.test('the cut-off a sign-out that keeps one session stores names that session', async (t) => {
+  const store = logStore()
+  const silent = { info () {}, warn () {}, error () {}, debug () {} } as unknown as FastifyBaseLogger
+  const policy = { ttl: 3600, absoluteTtl: undefined, rolling: false, clockTolerance: 0, externalTtl: 3600 }
+  const revocations = new Revocations({ store, staleness: 2, onStale: 'accept', timeout: 1000, acceptBeforeLoad: false, maxRevokedSessions: 10, implicit: false }, policy, () => T0, silent)
+  await revocations.endUser('u', S0, sid(22))
+  t.match((await store.since(null, S0)).revocations, [{ kind: 'user', id: 'u', after: T0, except: sid(22) }])
+})
+
+t.test('a push that arrives once the app is closing reads nothing more and says nothing', async (t) => {
+  const store = logStore()
+  const subscribeTo = store.subscribe!.bind(store)
+  let push: () => void = () => {}
+  store.subscribe = async (onChange) => {
+    push = onChange
+    return await subscribeTo(onChange)
+  }
+  const logs = new LogCapture()
+  const app = await build(t, store, {}, logs, { staleness: 60 })
+  await app.close()
+  const said = logs.records.length
+  push()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(logs.records.length, said, 'no line after close')
 })

@@ -271,9 +271,9 @@ export interface RevocationBatch {
 export interface RevocationStore {
   /**
    * Stores one revocation durably. Resolves once stored; rejects when it could not be.
-   * `deadline` (milliseconds since the epoch, real time) is when the plugin stops
-   * waiting and reports failure: a store must not apply the revocation after it (by its
-   * own clock), so a reported failure never turns into a late sign-out.
+   * `deadline` (milliseconds since the epoch, real time) is half-way through the
+   * plugin's wait: a store must not apply the revocation after it (by its own clock), so
+   * a failure the plugin reports is a write not made, never a late sign-out.
    */
   add (revocation: Revocation, deadline?: number): Promise<void>
   /**

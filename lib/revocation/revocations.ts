@@ -63,21 +63,23 @@ function described (err: unknown): { message: string, code?: string } {
 async function timed<T> (call: (signal: AbortSignal) => Promise<T>, ms: number, what: string, stop?: AbortSignal): Promise<T> {
   if (stop?.aborted === true) throw new Error(`${what} was not started: the app is closing`)
   const controller = new AbortController()
-  let timer: NodeJS.Timeout | undefined
+  let fail!: (error: Error) => void
   const late = new Promise<never>((_resolve, reject) => {
-    const fail = (error: Error): void => {
+    fail = (error) => {
       clearTimeout(timer)
       controller.abort(error)
       reject(error)
     }
-    const closing = (): void => { fail(new Error(`${what} was cut short: the app is closing`)) }
-    timer = setTimeout(() => { fail(new Error(`${what} took longer than ${ms} ms`)) }, ms)
-    stop?.addEventListener('abort', closing, { once: true })
   })
+  const closing = (): void => { fail(new Error(`${what} was cut short: the app is closing`)) }
+  const timer = setTimeout(() => { fail(new Error(`${what} took longer than ${ms} ms`)) }, ms)
+  stop?.addEventListener('abort', closing, { once: true })
   try {
     return await Promise.race([Promise.resolve().then(() => call(controller.signal)), late])
   } finally {
     clearTimeout(timer)
+    // `stop` lives as long as the app: a listener left on it per call would be kept as long.
+    stop?.removeEventListener('abort', closing)
   }
 }
 
@@ -257,7 +259,9 @@ export class Revocations {
   async #add (revocation: Contract.Revocation): Promise<void> {
     const { timeout } = this.#config
     try {
-      const deadline = Date.now() + timeout
+      // Half the wait: a write the store takes by then has the other half for its answer
+      // to come back, so a failure reported here is a write not made (docs/revocation.md).
+      const deadline = Date.now() + timeout / 2
       await timed(async () => { await this.#store.add(revocation, deadline) }, timeout, 'writing to the revocation store')
     } catch (err) {
       this.#log.error({ storeError: described(err), kind: revocation.kind }, 'fastify-dbbasic-sessions: a revocation could not be stored (if the store took it, it did so within the timeout, never after); the caller was told')
@@ -366,7 +370,7 @@ export class Revocations {
     this.#stale = true
     const policy = this.#config.onStale
     this.#log.warn({ storeError: this.#lastError === undefined ? undefined : described(this.#lastError) },
-      `fastify-dbbasic-sessions: the revocation store has not been read for over ${this.#config.staleness} s; until it is, ` +
+      `fastify-dbbasic-sessions: the revocation store has not been read ${this.#lastRead === -Infinity ? 'yet' : `for over ${this.#config.staleness} s`}; until it is, ` +
       (this.refusing(this.#now()) ? 'every session is refused' : 'sessions are checked against the revocations already known') + ` (revocation.onStale "${policy}")`)
     if (sessionChannel.hasSubscribers) publish({ event: 'revocation-stale', policy })
   }
@@ -375,11 +379,15 @@ export class Revocations {
   #subscribe (wait: number): void {
     const subscribe = this.#store.subscribe
     if (subscribe === undefined || this.#closed) return
-    this.#subscribing = timed(async () => await subscribe.call(this.#store, () => { this.read() }), this.#config.timeout, 'subscribing to the revocation store')
+    const attempt = Promise.resolve().then(async () => await subscribe.call(this.#store, () => { this.read() }))
+    this.#subscribing = timed(async () => await attempt, this.#config.timeout, 'subscribing to the revocation store')
       .then((stop) => {
         if (this.#closed) stop().catch(() => {})
         else this.#stopPush = stop
       }, (err: unknown) => {
+        // Timed out, it may still come up (a network that held its connections heals):
+        // then it is stopped, so that its connections do not stay open beside the next attempt's.
+        attempt.then(async (stop) => { await stop() }).catch(() => {})
         if (wait === SUBSCRIBE_RETRY_MS[0]) this.#log.warn({ storeError: described(err) }, `fastify-dbbasic-sessions: the revocation store's push is unavailable; reading it every ${this.#config.staleness / 2} s and trying again`)
         if (!this.#closed) this.#retry = setTimeout(() => { this.#subscribe(Math.min(wait * 2, SUBSCRIBE_RETRY_MS[1])) }, wait).unref()
       })

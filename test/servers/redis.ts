@@ -1,7 +1,7 @@
 // redis-server (REDIS_SERVER, or the one on PATH) on a free loopback port, its data in a
 // temporary folder removed at teardown. The append-only file is synced on every write, as
 // an app that cannot lose a revocation would configure it, so a kill -9 loses nothing
-// Redis acknowledged.
+// Redis acknowledged; with `persistence: false` nothing is kept, and a restart starts empty.
 import { mkdtempSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -32,7 +32,7 @@ async function ping (port: number): Promise<boolean> {
   })
 }
 
-export async function startRedis (t: Test): Promise<RedisServer> {
+export async function startRedis (t: Test, { persistence = true } = {}): Promise<RedisServer> {
   const command = redisServer()
   if (command === undefined) throw new Error('no redis-server on PATH: apt-get install redis-server, or set REDIS_SERVER')
   const dir = mkdtempSync(join(tmpdir(), 'fdbs-redis-'))
@@ -42,7 +42,7 @@ export async function startRedis (t: Test): Promise<RedisServer> {
     dir,
     logFile: join(dir, 'server.log'),
     command,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--logfile', ''],
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...(persistence ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), '--daemonize', 'no', '--logfile', ''],
     stopSignal: 'SIGTERM',
     ready: async () => await ping(port),
     waitMs: 20_000
