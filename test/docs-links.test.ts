@@ -60,3 +60,11 @@ t.test('the README stays under 20 kB: depth goes in docs/', async (t) => {
   const bytes = Buffer.byteLength(read('README.md'))
   t.ok(bytes <= 20_000, `${bytes} bytes`)
 })
+
+t.test("the README's performance figures are bench/INSTRUCTIONS.md's last run", async (t) => {
+  const section = /\n## Performance\n([\s\S]*?)\n## /.exec(read('README.md'))?.[1] ?? ''
+  const figures = section.match(/\b\d{1,3}(?:,\d{3})+\b|\b\d\.\d{3}x\b/g) ?? []
+  t.ok(figures.length >= 5, `${figures.length} figures quoted`)
+  const bench = read('bench/INSTRUCTIONS.md')
+  for (const figure of figures) t.ok(bench.includes(` ${figure} `), `${figure} is in bench/INSTRUCTIONS.md`)
+})
