@@ -2,8 +2,11 @@
 // The embedded default: one SQLite file in WAL mode (several processes may share it),
 // migrated at start. SQLite's own busy wait would hold the event loop while another
 // connection has the write lock, so it is off: a locked write is retried on timers,
-// and after busyWaitMs it fails as DatabaseUnavailable. Only the startup migration,
-// before the demo listens, waits inside SQLite.
+// and after busyWaitMs it fails as DatabaseUnavailable. Only the start (the journal
+// mode and the migration), before the demo listens, waits in place: inside SQLite, and
+// where SQLite answers "locked" without waiting (the opener holds a read lock while
+// another process holds the write lock, as when two demos start on a new folder) in a
+// retry loop, startWaitMs at most.
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -14,20 +17,23 @@ import { sqliteRevocations } from './revocations-sqlite.js'
 
 /**
  * @param {string} dataDir where demo.sqlite lives (created if missing)
- * @param {{ busyWaitMs?: number }} [options] how long a call waits for a lock
+ * @param {{ busyWaitMs?: number, startWaitMs?: number }} [options] how long a call
+ *   waits for a lock; how long opening the file does
  * @returns {import('./db.js').DemoDatabase & { path: string }}
  */
-export function openSqlite (dataDir, { busyWaitMs = 2000 } = {}) {
+export function openSqlite (dataDir, { busyWaitMs = 2000, startWaitMs = 10_000 } = {}) {
   const dir = resolve(dataDir)
   mkdirSync(dir, { recursive: true })
   const path = join(dir, 'demo.sqlite')
   const created = !existsSync(path)
   const db = new Database(path)
   try {
-    db.exec('PRAGMA busy_timeout = 10000')
-    db.exec('PRAGMA journal_mode = WAL')
-    db.exec('PRAGMA synchronous = NORMAL')
-    const migration = migrate(db)
+    const migration = whileLocked(startWaitMs, () => {
+      db.exec(`PRAGMA busy_timeout = ${startWaitMs}`)
+      db.exec('PRAGMA journal_mode = WAL')
+      db.exec('PRAGMA synchronous = NORMAL')
+      return migrate(db)
+    })
     db.exec('PRAGMA busy_timeout = 0')
     const run = patiently(busyWaitMs)
     const q = prepared(db)
@@ -95,13 +101,40 @@ export function patiently (busyWaitMs) {
       try {
         return query()
       } catch (err) {
-        const code = /** @type {{ code?: string }} */ (err).code
-        if (code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') throw err
+        if (!isLocked(err)) throw err
         if (Date.now() + wait > end) throw new DatabaseUnavailable(`the SQLite file stayed locked for ${busyWaitMs} ms`, err)
         await delay(wait)
       }
     }
   }
+}
+
+/**
+ * Runs the start's statements; while SQLite answers "locked", blocks 10 ms and tries
+ * again, until waitMs have passed. Blocking is fine here: nothing is served yet.
+ * @template T
+ * @param {number} waitMs
+ * @param {() => T} start
+ * @returns {T}
+ */
+function whileLocked (waitMs, start) {
+  const end = Date.now() + waitMs
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (;;) {
+    try {
+      return start()
+    } catch (err) {
+      if (!isLocked(err)) throw err
+      if (Date.now() + 10 > end) throw new DatabaseUnavailable(`the SQLite file stayed locked for ${waitMs} ms at start`, err)
+      Atomics.wait(pause, 0, 0, 10)
+    }
+  }
+}
+
+/** @param {unknown} err */
+function isLocked (err) {
+  const code = /** @type {{ code?: string }} */ (err).code
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
 }
 
 // libsql adds a `_metadata` field to each row: keep only the columns.

@@ -1,6 +1,8 @@
 // The demo's database interface, both implementations (SQLite, PostgreSQL): the same
 // answers to the same calls; a locked SQLite file or a stopped PostgreSQL fails the
 // call as DatabaseUnavailable after a bounded wait, with the event loop free meanwhile.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { join } from 'node:path'
 import Database from 'libsql'
 import pg from 'pg'
@@ -92,6 +94,42 @@ t.test('SQLite: while another connection holds the write lock, reads answer, wri
   const waiting = db.addUser('Bob', 'bob', 'h', 2)
   setTimeout(() => other.exec('COMMIT'), 100)
   t.equal(await waiting, 2, 'a write that waits less than busyWaitMs goes through once the lock is gone')
+})
+
+t.test('SQLite: a new file opened while another process holds the write lock waits for it (processes starting together), boundedly', async (t) => {
+  // SQLite answers "locked" at once, without its busy wait, when the opener holds a read
+  // lock and another connection holds the write lock: two demos starting on a new folder
+  // met this at 'PRAGMA journal_mode = WAL'. The other process holds the lock for 300 ms.
+  const dir = tempDataDir(t)
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+    import Database from 'libsql'
+    const db = new Database(${JSON.stringify(join(dir, 'demo.sqlite'))})
+    db.exec('BEGIN IMMEDIATE')
+    process.stdout.write('locked\\n')
+    setTimeout(() => { db.exec('COMMIT'); db.close() }, Number(process.argv[1]))
+  `, '300'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await once(holder.stdout, 'data')
+  const started = Date.now()
+  const db = openSqlite(dir)
+  t.teardown(() => db.close())
+  t.ok(Date.now() - started >= 200, `opened once the lock was gone (${Date.now() - started} ms)`)
+  t.equal(await db.addUser('Ann', 'ann', 'h', 1), 1, 'migrated and usable')
+  await once(holder, 'exit')
+
+  // A lock never let go (on another new file): the start gives up, naming the wait.
+  const other = tempDataDir(t)
+  const stuck = spawn(process.execPath, ['--input-type=module', '-e', `
+    import Database from 'libsql'
+    const db = new Database(${JSON.stringify(join(other, 'demo.sqlite'))})
+    db.exec('BEGIN IMMEDIATE')
+    process.stdout.write('locked\\n')
+    setTimeout(() => {}, 60_000)
+  `], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { stuck.kill() })
+  await once(stuck.stdout, 'data')
+  const at = Date.now()
+  t.throws(() => openSqlite(other, { startWaitMs: 400 }), { name: 'DatabaseUnavailable', message: /locked for 400 ms at start/ })
+  t.ok(Date.now() - at < 3000, 'the wait at start is bounded')
 })
 
 t.test('SQLite: the revocations store gives what was added after its cursor, all live ones without, refuses a late write, and prunes', async (t) => {
