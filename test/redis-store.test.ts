@@ -233,6 +233,23 @@ t.test('the server goes down: add, since and prune reject; back up, all work wit
   })
 })
 
+t.test('a reconnection attempt under way is not a connection: a write is refused at once, not queued until ioredis gives up', async (t) => {
+  const client = newClient(t)
+  const store = redisStore(client, { prefix: fresh() })
+  await store.add(session)
+  await server.kill()
+  t.teardown(() => server.start())
+  // The client retries every 50 ms; between attempts it is 'reconnecting', during one 'connecting'.
+  const attempt = await within(new Promise<void>((resolve) => {
+    const look = (): void => { if (client.status === 'connecting') resolve(); else setImmediate(look) }
+    look()
+  }), 5000)
+  t.equal(attempt, undefined)
+  const started = Date.now()
+  await t.rejects(store.add(user), /Redis is not connected \(ioredis status connecting\)/)
+  t.ok(Date.now() - started < 100, 'refused at once')
+})
+
 t.test('subscribing while the server is down resolves, subscribes once it is back, and stops cleanly', async (t) => {
   const prefix = fresh()
   const client = newClient(t)

@@ -394,7 +394,10 @@ export interface PostgresStoreOptions {
  * @fastify/redis. Described here so that the package needs no `ioredis` of its own.
  */
 export interface RedisClient {
-  /** The connection's state: the store refuses to queue a command unless it is `'ready'`. */
+  /**
+   * The connection's state: once the store has seen it `'ready'`, it refuses to queue a
+   * command while it is anything else (lost, or connecting again).
+   */
   readonly status: string
   /** Runs a Lua script atomically: the store's writes and reads are each one script. */
   eval (script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>

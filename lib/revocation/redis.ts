@@ -101,10 +101,15 @@ export function redisStore (client: Contract.RedisClient, options: Contract.Redi
   const readers = new Set<Contract.RedisConnection>()
   // ioredis queues a command while disconnected and sends it on reconnection: refused
   // here once the connection is known lost, so a call the plugin reported as failed
-  // does not wait in that queue. (A first connection, or an attempt under way, is let through.)
+  // does not wait in that queue. A first connection (or a lazyConnect client's first
+  // command) is let through; an attempt to connect again, once the client has answered
+  // the store, is not: it lasts a moment between waits, and a command queued in it
+  // would wait out ioredis's retries.
+  let answered = false
   const connection = (): Pick<Contract.RedisConnection, 'eval' | 'disconnect'> | Contract.RedisClient => {
     for (const reader of readers) if (reader.status === 'ready') return reader
-    if (DOWN.has(client.status)) throw new Error(`redisStore: Redis is not connected (ioredis status ${client.status})`)
+    const { status } = client
+    if (DOWN.has(status) || (answered && status === 'connecting')) throw new Error(`redisStore: Redis is not connected (ioredis status ${status})`)
     return client
   }
   /** The call on `via`; when `signal` aborts, a connection of the store's own is dropped and made again. */
@@ -113,7 +118,9 @@ export function redisStore (client: Contract.RedisClient, options: Contract.Redi
     const abandon = (): void => { if (own) (via as Contract.RedisConnection).disconnect(true) }
     signal?.addEventListener('abort', abandon, { once: true })
     try {
-      return await via.eval(args[0] as string, ...(args.slice(1) as [number, ...Array<string | number>]))
+      const answer = await via.eval(args[0] as string, ...(args.slice(1) as [number, ...Array<string | number>]))
+      answered ||= !own
+      return answer
     } finally {
       signal?.removeEventListener('abort', abandon)
     }
