@@ -1,5 +1,5 @@
 // Server-side sign-out: destroySession ends the presented session everywhere,
-// revokeSessions signs a user out everywhere, revokeSession ends one device; every
+// revokeAllSessions signs a user out everywhere, revokeSessionById ends one device; every
 // process sharing the store enforces it. Time comes from `now`.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
@@ -73,7 +73,7 @@ t.test('every kind of token is ended by destroySession: Python-made, standalone,
   }
 })
 
-t.test('revokeSessions signs a user out everywhere, whatever made the session; a sign-in right after works at once', async (t) => {
+t.test('revokeAllSessions signs a user out everywhere, whatever made the session; a sign-in right after works at once', async (t) => {
   const [a, b] = await pair(t)
   const plugin = await login(a, 'bob')
   const standalone = createSession('bob', { secret: SECRET, now: () => T0 })
@@ -92,7 +92,7 @@ t.test('revokeSessions signs a user out everywhere, whatever made the session; a
   t.equal((await visit(a, fresh)).session.userId, 'bob', 'so does one on another instance')
 })
 
-t.test('revokeSessions covers tokens with a login time and no session id (an older version\'s) and re-signed Python ones', async (t) => {
+t.test('revokeAllSessions covers tokens with a login time and no session id (an older version\'s) and re-signed Python ones', async (t) => {
   const [a, b] = await pair(t, { secret: [SECRET, OTHER_SECRET] })
   const keys = toKeys([SECRET])
   const older = encodeToken('hal', S0 + 3600, keys[0], { iat: S0 })
@@ -104,7 +104,7 @@ t.test('revokeSessions covers tokens with a login time and no session id (an old
   for (const token of [older, python, resigned]) t.same((await visit(b, token)).session, NONE)
 })
 
-t.test('revokeSession ends one device by its session id, kept across renewals', async (t) => {
+t.test('revokeSessionById ends one device by its session id, kept across renewals', async (t) => {
   const time = clock()
   const [a, b] = await pair(t, { ttl: 600, rolling: true, now: time.now })
   const phone = await login(a, 'dan')

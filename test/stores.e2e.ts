@@ -102,9 +102,9 @@ async function shareStore (t: Test, store: string, server: Server, url: string):
   const bob = [await login(a, 'bob'), await login(b, 'bob')]
   t.equal(await call(b, 'POST', '/everywhere?user=bob'), 200)
   const everywhereMs = Math.max(...await Promise.all(bob.map(async (token) => await until(a, token, 401, STALENESS * 1000 + 2000))))
-  t.ok(everywhereMs <= STALENESS * 1000, `revokeSessions enforced on the other process in ${everywhereMs} ms`)
+  t.ok(everywhereMs <= STALENESS * 1000, `revokeAllSessions enforced on the other process in ${everywhereMs} ms`)
   t.equal(await call(a, 'GET', '/private', await login(b, 'bob')), 200, 'a sign-in right after works at once')
-  figures.push(`enforced on the other process: destroySession ${destroyMs} ms, revokeSessions ${everywhereMs} ms (staleness ${STALENESS * 1000} ms)`)
+  figures.push(`enforced on the other process: destroySession ${destroyMs} ms, revokeAllSessions ${everywhereMs} ms (staleness ${STALENESS * 1000} ms)`)
 
   let round = 0
   for (const fault of ['kill', 'stop'] as const) {
