@@ -8,7 +8,7 @@ import tap, { type Test } from 'tap'
 import { startDemo, type Demo } from '../demo/process.js'
 import { startPostgres, type PostgresServer } from '../servers/postgres.js'
 import { startRedis, type RedisServer } from '../servers/redis.js'
-import { freePort } from './nginx.js'
+import { freePort } from '../servers/ports.js'
 import type { Client, Stats } from './fleet-client.js'
 
 export interface Backend { port: number, demo: Demo }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
 import type { Test } from 'tap'
-import { freePort } from '../e2e/nginx.js'
+import { freePort } from './ports.js'
 import { postgresBin } from './find.mjs'
 import { manage, type Server } from './process.js'
 

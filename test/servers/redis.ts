@@ -7,7 +7,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { freePort } from '../e2e/nginx.js'
+import { freePort } from './ports.js'
 import { redisServer } from './find.mjs'
 import { manage, type Server } from './process.js'
 

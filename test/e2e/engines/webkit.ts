@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
+import { freePort } from '../../servers/ports.js'
 import type { Test } from 'tap'
 import { Builder, By, type WebDriver } from 'selenium-webdriver'
 import { waitFor, type Launch, type Tab } from './engine.js'
@@ -15,14 +15,6 @@ import { startNameProxy } from './name-proxy.js'
 
 const DRIVER = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver'
 const MINIBROWSER = process.env.WEBKIT_BROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser'
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  server.close()
-  return port
-}
 
 function stopAtTeardown (t: Test, child: ChildProcess): void {
   t.teardown(async () => {
