@@ -28,8 +28,8 @@ export function openSqlite (dataDir, { busyWaitMs = 2000, startWaitMs = 10_000 }
   const created = !existsSync(path)
   const db = new Database(path)
   try {
-    const migration = whileLocked(startWaitMs, () => {
-      db.exec(`PRAGMA busy_timeout = ${startWaitMs}`)
+    const migration = whileLocked(startWaitMs, (leftMs) => {
+      db.exec(`PRAGMA busy_timeout = ${leftMs}`)
       db.exec('PRAGMA journal_mode = WAL')
       db.exec('PRAGMA synchronous = NORMAL')
       return migrate(db)
@@ -110,11 +110,12 @@ export function patiently (busyWaitMs) {
 }
 
 /**
- * Runs the start's statements; while SQLite answers "locked", blocks 10 ms and tries
- * again, until waitMs have passed. Blocking is fine here: nothing is served yet.
+ * Runs the start's statements, given the time left; while SQLite answers "locked",
+ * blocks 10 ms and tries again, until waitMs have passed. Blocking is fine here:
+ * nothing is served yet.
  * @template T
  * @param {number} waitMs
- * @param {() => T} start
+ * @param {(leftMs: number) => T} start
  * @returns {T}
  */
 function whileLocked (waitMs, start) {
@@ -122,7 +123,7 @@ function whileLocked (waitMs, start) {
   const pause = new Int32Array(new SharedArrayBuffer(4))
   for (;;) {
     try {
-      return start()
+      return start(Math.max(0, end - Date.now()))
     } catch (err) {
       if (!isLocked(err)) throw err
       if (Date.now() + 10 > end) throw new DatabaseUnavailable(`the SQLite file stayed locked for ${waitMs} ms at start`, err)
