@@ -76,6 +76,14 @@ function checkOptions (client: unknown, options: Contract.RedisStoreOptions): st
   return prefix
 }
 
+/** ioredis's error for a command whose connection closed before the answer (once it gives up on it), said as the store says it. */
+function named (error: unknown): never {
+  if (error instanceof Error && error.name === 'MaxRetriesPerRequestError') {
+    throw new Error('redisStore: Redis is not connected (the connection closed before Redis answered)', { cause: error })
+  }
+  throw error
+}
+
 interface Entry { seq: string, mark: string, revocation: Contract.Revocation | null }
 
 /** A log entry, "<seq> <mark> <json>"; its revocation null for one this store did not write. */
@@ -118,7 +126,7 @@ export function redisStore (client: Contract.RedisClient, options: Contract.Redi
     const abandon = (): void => { if (own) (via as Contract.RedisConnection).disconnect(true) }
     signal?.addEventListener('abort', abandon, { once: true })
     try {
-      const answer = await via.eval(args[0] as string, ...(args.slice(1) as [number, ...Array<string | number>]))
+      const answer = await via.eval(args[0] as string, ...(args.slice(1) as [number, ...Array<string | number>])).catch(named)
       answered ||= !own
       return answer
     } finally {
@@ -159,9 +167,9 @@ export function redisStore (client: Contract.RedisClient, options: Contract.Redi
     },
     async subscribe (onChange) {
       const subscriber = client.duplicate()
-      // Commands that were sent on a connection that then closed are not sent again:
-      // the plugin has reported them as failed.
-      const reader = client.duplicate({ autoResendUnfulfilledCommands: false })
+      // Commands that were sent on a connection that then closed fail there and then, and
+      // are not sent again: the plugin reports them as failed.
+      const reader = client.duplicate({ autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 })
       reader.on('error', () => {})
       readers.add(reader)
       let stopped = false
