@@ -395,8 +395,9 @@ export interface PostgresStoreOptions {
  */
 export interface RedisClient {
   /**
-   * The connection's state: once the store has seen it `'ready'`, it refuses to queue a
-   * command while it is anything else (lost, or connecting again).
+   * The connection's state: the store refuses a command, rather than let ioredis queue
+   * it, while the connection is lost (`'reconnecting'`, `'close'`, `'end'`) or, once
+   * the client has answered the store, `'connecting'` again.
    */
   readonly status: string
   /** Runs a Lua script atomically: the store's writes and reads are each one script. */
